@@ -44,7 +44,9 @@ static const char *read_server_hello(struct rbuf *r, struct ssb_msg *m)
     h->version_major = rd16(r);
     h->version_minor = rd16(r);
     h->caps = rd64(r);
-    h->codecs = rd32(r);
+    /* The server speaks first, before it knows the client's version: codec
+     * bits a later minor version defines are ignored, not fatal (spec 3.2). */
+    h->codecs = rd32(r) & SSB_CODEC_ALL_MASK;
     h->max_scanouts = rd32(r);
     return NULL;
 }

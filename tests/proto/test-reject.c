@@ -107,8 +107,6 @@ static const struct field_case field_cases[] = {
     /* field ranges */
     { SSB_MSG_SERVER_HELLO, T, 20, 4, 0, "max_scanouts" },
     { SSB_MSG_SERVER_HELLO, T, 20, 4, 65, "max_scanouts" },
-    { SSB_MSG_SERVER_HELLO, T, 16, 4, 1, "codec bit" },
-    { SSB_MSG_SERVER_HELLO, T, 16, 4, 1u << 6, "codec bit" },
     { SSB_MSG_CLIENT_HELLO, T, 16, 4, 2, "unknown flag" },
     { SSB_MSG_CLIENT_HELLO, T, 20, 4, 1u << 6, "codec bit" },
     { SSB_MSG_CLIENT_HELLO, T, 20, 4, SSB_CODEC_BIT(SSB_CODEC_H264), "preferred codec" },

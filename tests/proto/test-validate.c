@@ -141,8 +141,30 @@ static void fd_counts(void)
     CHECK(ssb_proto_msg_fd_count(NULL) == 0);
 }
 
+/* Unknown codec bits in SERVER_HELLO are dropped by the parser (spec 3.2),
+ * but the encoder never emits them. */
+static void server_hello_codec_bits(void)
+{
+    uint8_t wire[SSB_PROTO_MAX_MSG_SIZE];
+    struct ssb_msg m, out;
+    ssize_t n;
+
+    sample_msg(SSB_MSG_SERVER_HELLO, SAMPLE_TYPICAL, &m);
+    m.u.server_hello.codecs = SSB_CODEC_BIT(SSB_CODEC_VP8);
+    n = ssb_proto_encode(&m, wire, sizeof(wire));
+    CHECK(n == SSB_PROTO_HEADER_SIZE + 24);
+    wire[SSB_PROTO_HEADER_SIZE + 16] |= 1u << 0;  /* bit 0: SSB_CODEC_NONE */
+    wire[SSB_PROTO_HEADER_SIZE + 16] |= 1u << 6;  /* a codec 1.0 does not know */
+    wire[SSB_PROTO_HEADER_SIZE + 19] |= 0x80;
+    CHECK(ssb_proto_parse(wire, (size_t)n, 0, &out, NULL) == 0);
+    CHECK(out.u.server_hello.codecs == SSB_CODEC_BIT(SSB_CODEC_VP8));
+    m.u.server_hello.codecs |= 1u << 6;
+    CHECK(ssb_proto_encode(&m, wire, sizeof(wire)) == -EINVAL);
+}
+
 int main(void)
 {
+    server_hello_codec_bits();
     rects();
     slot_layout();
     dmabuf_layout();
