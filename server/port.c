@@ -22,6 +22,12 @@ struct ssb_port {
     struct ssb_client *client;   /* the current SPICE port session, or NULL */
     SpiceTimer *kick_timer;
     bool kick_armed;
+    /* Port events wait for a 0 ms timer: spice_server_port_event() must not
+     * run inside spice-server's own write()/read() callbacks (it asserts in
+     * char-device.cpp write_buffer_release when the session then drops). */
+    SpiceTimer *event_timer;
+    uint8_t pending_events[8];
+    unsigned n_pending_events;
     bool registered;
 };
 
@@ -126,10 +132,26 @@ ssb_port_wakeup_now(struct ssb_port *port)
     spice_server_char_device_wakeup(&port->sin);
 }
 
+static void
+port_event_fired(void *opaque)
+{
+    struct ssb_port *port = opaque;
+    unsigned i, n = port->n_pending_events;
+
+    port->n_pending_events = 0;
+    for (i = 0; i < n; i++)
+        spice_server_port_event(&port->sin, port->pending_events[i]);
+}
+
 void
 ssb_port_event(struct ssb_port *port, uint8_t event)
 {
-    spice_server_port_event(&port->sin, event);
+    /* Only the latest OPENED/CLOSED matters if events pile up. */
+    if (port->n_pending_events == G_N_ELEMENTS(port->pending_events))
+        port->n_pending_events = 0;
+    port->pending_events[port->n_pending_events++] = event;
+    if (port->n_pending_events == 1)
+        port->server->core->timer_start(port->event_timer, 0);
 }
 
 struct ssb_port *
@@ -143,6 +165,7 @@ ssb_port_new(struct ssb_server *server)
     port->sin.subtype = "port";
     port->sin.portname = SSB_PORT_NAME;
     port->kick_timer = server->core->timer_add(port_kick_fired, port);
+    port->event_timer = server->core->timer_add(port_event_fired, port);
     err = spice_server_add_interface(server->spice, &port->sin.base);
     if (err != 0) {
         g_warning("cannot register the SPICE port %s (%d)", SSB_PORT_NAME, err);
@@ -166,5 +189,6 @@ ssb_port_free(struct ssb_port *port)
     if (port->registered)
         spice_server_remove_interface(&port->sin.base);
     port->server->core->timer_remove(port->kick_timer);
+    port->server->core->timer_remove(port->event_timer);
     g_free(port);
 }

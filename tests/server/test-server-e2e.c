@@ -282,10 +282,14 @@ client_disconnect(struct client *c)
                 close(c->slot_fds[s][i]);
     if (c->local >= 0)
         close(c->local);
+    /* The channel may still deliver data while the session winds down:
+     * stop listening before the reader goes. */
+    if (c->port)
+        g_signal_handlers_disconnect_by_data(c->port, c);
     spice_session_disconnect(c->session);
     g_clear_object(&c->session);
     g_queue_clear_full(&c->port_msgs, g_free);
-    ssb_proto_reader_free(c->reader);
+    g_clear_pointer(&c->reader, ssb_proto_reader_free);
     /* spice-server replaces sessions; give the old one time to go. */
     for (gint64 end = g_get_monotonic_time() + 60000; g_get_monotonic_time() < end;)
         g_main_context_iteration(NULL, FALSE);
