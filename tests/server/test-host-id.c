@@ -1,4 +1,4 @@
-/* Host id (server/host-id.c, spec 4.4): stable, 32 bytes, the documented
+/* Host id (common/host-id.c, spec 4.4): stable, 32 bytes, the documented
  * function of machine-id and boot_id.
  *
  * Copyright (C) 2026 The spice-sideband authors
