@@ -39,7 +39,7 @@ setup "$builddir/asan" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=f
 meson compile -C "$builddir/asan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0 \
+LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0 \
     run_suite asan "$builddir/asan"
 
 echo "=== libFuzzer build (clang), ${fuzz_seconds}s per target"
