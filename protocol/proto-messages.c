@@ -44,9 +44,10 @@ static const char *read_server_hello(struct rbuf *r, struct ssb_msg *m)
     h->version_major = rd16(r);
     h->version_minor = rd16(r);
     h->caps = rd64(r);
-    /* The server speaks first, before it knows the client's version: codec
-     * bits a later minor version defines are ignored, not fatal (spec 3.2). */
-    h->codecs = rd32(r) & SSB_CODEC_ALL_MASK;
+    /* The server speaks first, before it knows the client's version: like
+     * caps, codec bits a later minor version defines are carried, not
+     * rejected; the client intersects them with its own (spec 3.2). */
+    h->codecs = rd32(r);
     h->max_scanouts = rd32(r);
     return NULL;
 }
@@ -67,8 +68,6 @@ static const char *validate_server_hello(const struct ssb_msg *m)
 {
     const struct ssb_msg_server_hello *h = &m->u.server_hello;
 
-    if (h->codecs & ~SSB_CODEC_ALL_MASK)
-        return "SERVER_HELLO: unknown codec bit";
     if (h->max_scanouts < 1 || h->max_scanouts > SSB_PROTO_MAX_SCANOUTS)
         return "SERVER_HELLO: max_scanouts out of range (1..64)";
     return NULL;

@@ -77,7 +77,6 @@ static void invalid_structs(void)
         expect_einval(&m);                   \
     } while (0)
     CASE(SSB_MSG_SERVER_HELLO, SAMPLE_TYPICAL, m.u.server_hello.max_scanouts = 65);
-    CASE(SSB_MSG_SERVER_HELLO, SAMPLE_TYPICAL, m.u.server_hello.codecs = 1);
     CASE(SSB_MSG_CLIENT_HELLO, SAMPLE_TYPICAL, m.u.client_hello.n_formats = 65);
     CASE(SSB_MSG_CLIENT_HELLO, SAMPLE_TYPICAL, m.u.client_hello.n_formats = UINT32_MAX);
     CASE(SSB_MSG_CLIENT_HELLO, SAMPLE_TYPICAL, m.u.client_hello.flags = 4);
