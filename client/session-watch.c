@@ -2,7 +2,9 @@
  *
  * A port's name is known only once the channel is connected, so every
  * SpicePortChannel gets spice_channel_connect() and a notify::port-name
- * watch.  The main channel's events tell an unreachable server or a refused
+ * watch.  A port that turns out to be another one (webdav, ...) and that
+ * nobody but the watch connected is disconnected again: the guest would see
+ * a client on a port nobody asked for.  The main channel's events tell an unreachable server or a refused
  * password apart; a server that lists no sideband port within
  * NO_SIDEBAND_TIMEOUT_MS of the main channel opening has none.
  *
@@ -11,13 +13,20 @@
  */
 #include "client-private.h"
 
+#include <string.h>
+
 #define NO_SIDEBAND_TIMEOUT_MS 3000
+
+/* Set on a port channel the watch itself connected (data: the watch). */
+#define CONNECTED_BY_WATCH "ssb-session-watch-connected"
 
 struct _SsbSessionWatch {
     SpiceSession *session;        /* owned reference */
     SsbSessionCallbacks callbacks;
     gpointer user_data;
     GPtrArray *ports;             /* SpiceChannel* watched, owned references */
+    GPtrArray *unwanted;          /* SpiceChannel* to disconnect, owned references */
+    guint unwanted_id;            /* idle that disconnects them */
     SpiceChannel *main_channel;   /* owned reference */
     gulong channel_new_id, channel_destroy_id, disconnected_id, main_event_id;
     guint no_sideband_id;
@@ -32,15 +41,44 @@ watch_fail(SsbSessionWatch *watch, SsbClientError code, const char *message)
         watch->callbacks.failed(code, message, watch->user_data);
 }
 
+static gboolean
+disconnect_unwanted(gpointer user_data)
+{
+    SsbSessionWatch *watch = user_data;
+
+    watch->unwanted_id = 0;
+    for (guint i = 0; i < watch->unwanted->len; i++)
+        spice_channel_disconnect(watch->unwanted->pdata[i], SPICE_CHANNEL_NONE);
+    g_ptr_array_set_size(watch->unwanted, 0);
+    return G_SOURCE_REMOVE;
+}
+
+/* Disconnects @channel, another port than ours, if only the watch wanted
+ * it: from an idle, not from inside the channel's own notify. */
+static void
+drop_other_port(SpiceChannel *channel, SsbSessionWatch *watch)
+{
+    if (g_object_get_data(G_OBJECT(channel), CONNECTED_BY_WATCH) != watch)
+        return;
+    g_object_set_data(G_OBJECT(channel), CONNECTED_BY_WATCH, NULL);
+    g_ptr_array_add(watch->unwanted, g_object_ref(channel));
+    if (watch->unwanted_id == 0)
+        watch->unwanted_id = g_idle_add(disconnect_unwanted, watch);
+}
+
 static void
 check_port_name(SpiceChannel *channel, SsbSessionWatch *watch)
 {
     g_autofree char *name = NULL;
 
-    if (watch->found)
-        return;
     g_object_get(channel, "port-name", &name, NULL);
-    if (g_strcmp0(name, SSB_PORT_NAME) != 0)
+    if (name == NULL)
+        return;
+    if (strcmp(name, SSB_PORT_NAME) != 0) {
+        drop_other_port(channel, watch);
+        return;
+    }
+    if (watch->found)
         return;
     watch->found = TRUE;
     g_clear_handle_id(&watch->no_sideband_id, g_source_remove);
@@ -115,9 +153,10 @@ watch_channel(SsbSessionWatch *watch, SpiceChannel *channel)
     g_signal_connect(channel, "notify::port-name", G_CALLBACK(port_name_changed), watch);
     g_object_get(channel, "port-name", &name, NULL);
     /* A name is known only once connected; connecting twice warns. */
-    if (name == NULL)
+    if (name == NULL) {
+        g_object_set_data(G_OBJECT(channel), CONNECTED_BY_WATCH, watch);
         spice_channel_connect(channel);
-    else
+    } else
         check_port_name(channel, watch);
 }
 
@@ -155,6 +194,7 @@ ssb_session_watch_new(SpiceSession *session, const SsbSessionCallbacks *callback
     watch->callbacks = *callbacks;
     watch->user_data = user_data;
     watch->ports = g_ptr_array_new_with_free_func(g_object_unref);
+    watch->unwanted = g_ptr_array_new_with_free_func(g_object_unref);
     watch->channel_new_id = g_signal_connect(session, "channel-new", G_CALLBACK(channel_new),
                                              watch);
     watch->channel_destroy_id = g_signal_connect(session, "channel-destroy",
@@ -174,8 +214,17 @@ ssb_session_watch_free(SsbSessionWatch *watch)
         return;
     watch->callbacks = (SsbSessionCallbacks){ NULL };
     g_clear_handle_id(&watch->no_sideband_id, g_source_remove);
-    for (guint i = 0; i < watch->ports->len; i++)
+    /* Still disconnect the ports we asked for and do not want. */
+    if (watch->unwanted_id != 0) {
+        g_clear_handle_id(&watch->unwanted_id, g_source_remove);
+        disconnect_unwanted(watch);
+    }
+    g_ptr_array_unref(watch->unwanted);
+    for (guint i = 0; i < watch->ports->len; i++) {
         g_signal_handlers_disconnect_by_data(watch->ports->pdata[i], watch);
+        if (g_object_get_data(G_OBJECT(watch->ports->pdata[i]), CONNECTED_BY_WATCH) == watch)
+            g_object_set_data(G_OBJECT(watch->ports->pdata[i]), CONNECTED_BY_WATCH, NULL);
+    }
     g_ptr_array_unref(watch->ports);
     if (watch->main_channel != NULL) {
         g_clear_signal_handler(&watch->main_event_id, watch->main_channel);

@@ -19,6 +19,7 @@ struct _SsbSlot {
     gint ref_count;               /* atomic */
     gint lent;                    /* atomic: a frame holds the slot */
     gint retired;                 /* atomic */
+    gint counted;                 /* atomic: holds one of the link's slot places */
     struct ssb_msg_slot_announce layout;
     int fds[SSB_PROTO_MAX_FDS];
     guint n_fds;
@@ -32,6 +33,20 @@ slot_fail(GError **error, const char *what)
 {
     g_set_error(error, SSB_CLIENT_ERROR, SSB_CLIENT_ERROR_PROTOCOL, "SLOT_ANNOUNCE: %s", what);
     return FALSE;
+}
+
+/* Bytes to map: up to the page holding the last pixel of the layout (spec
+ * 4.5), never the whole fd, whose size the server chose.  The layout was
+ * checked against @fd_size, so nothing here overflows. */
+static size_t
+layout_span(const struct ssb_msg_slot_announce *l, uint64_t fd_size)
+{
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    uint64_t end = l->planes[0].offset + (uint64_t)l->planes[0].stride * (l->height - 1) +
+                   (uint64_t)l->width * ssb_proto_format_bpp(l->fourcc);
+
+    end = (end + page - 1) / page * page;
+    return (size_t)MIN(end, fd_size);
 }
 
 static gboolean
@@ -52,7 +67,7 @@ map_shm(SsbSlot *slot, GError **error)
         return slot_fail(error, "memfd smaller than announced");
     if (ssb_proto_check_slot_layout(&slot->layout, (uint64_t)st.st_size, &reason) < 0)
         return slot_fail(error, reason);
-    slot->map_size = (size_t)st.st_size;
+    slot->map_size = layout_span(&slot->layout, (uint64_t)st.st_size);
     slot->map = mmap(NULL, slot->map_size, PROT_READ, MAP_SHARED, slot->fds[0], 0);
     if (slot->map == MAP_FAILED) {
         slot->map = NULL;
@@ -107,6 +122,15 @@ ssb_slot_new(const struct ssb_msg_slot_announce *announce, int *fds, guint n_fds
     }
     slot->n_fds = MIN(n_fds, SSB_PROTO_MAX_FDS);
     slot->link = ssb_local_link_ref(link);
+    /* The slot table holds at most one slot per id; a re-announce makes
+     * the new one before the old is retired, hence the one spare. */
+    slot->counted = ssb_local_link_slot_hold(link);
+    if (!slot->counted) {
+        /* FAILED, not PROTOCOL: the caller reports it as LIMIT (spec 7). */
+        g_set_error(error, SSB_CLIENT_ERROR, SSB_CLIENT_ERROR_FAILED,
+                    "SLOT_ANNOUNCE: more slots than the protocol allows");
+        return NULL;
+    }
     if (slot->n_fds == 0)
         ok = slot_fail(error, "no fd");
     else if (announce->kind == SSB_SLOT_SHM)
@@ -137,6 +161,8 @@ ssb_slot_unref(SsbSlot *slot)
         if (slot->fds[i] >= 0)
             close(slot->fds[i]);
     }
+    if (g_atomic_int_compare_and_exchange(&slot->counted, TRUE, FALSE))
+        ssb_local_link_slot_drop(slot->link);
     ssb_local_link_unref(slot->link);
     g_free(slot);
 }
@@ -145,6 +171,9 @@ void
 ssb_slot_mark_retired(SsbSlot *slot)
 {
     g_atomic_int_set(&slot->retired, 1);
+    /* A retired slot leaves the table; frames may keep it a while. */
+    if (g_atomic_int_compare_and_exchange(&slot->counted, TRUE, FALSE))
+        ssb_local_link_slot_drop(slot->link);
 }
 
 gboolean

@@ -16,11 +16,19 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+/* After accept() fails for lack of fds or memory, rest this long: the
+ * pending connection keeps the socket readable, and the watch would spin. */
+#define ACCEPT_BACKOFF_MS 100
+/* At most one accept failure logged per this many seconds. */
+#define ACCEPT_LOG_INTERVAL_S 10
+
 struct demo_listener {
-    int fd;
+    int fd;              /* non-blocking */
     char *path;          /* unix: the file we created */
     char *uri;
-    guint watch;
+    guint watch;         /* 0 while backing off */
+    guint backoff;       /* timer that re-adds the watch */
+    gint64 logged_us;    /* last accept failure logged */
     SpiceServer *spice;
 };
 
@@ -121,7 +129,7 @@ open_unix(const struct demo_endpoint *ep, char **error)
 
     if (!unix_path_usable(ep->path, error))
         return -1;
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         *error = g_strdup_printf("unix:%s: socket: %s", ep->path, g_strerror(errno));
         return -1;
@@ -152,7 +160,8 @@ open_tcp(const struct demo_endpoint *ep, char **uri, char **error)
     for (ai = res; ai; ai = ai->ai_next) {
         int on = 1;
 
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                    ai->ai_protocol);
         if (fd < 0) {
             err = errno;
             continue;
@@ -212,6 +221,29 @@ demo_listener_open(const struct demo_endpoint *ep, char **error)
     return listener;
 }
 
+static gboolean on_accept(gint fd, GIOCondition condition, gpointer user_data);
+
+static void
+log_accept_failure(struct demo_listener *listener, int err)
+{
+    gint64 now = g_get_monotonic_time();
+
+    if (listener->logged_us && now - listener->logged_us < ACCEPT_LOG_INTERVAL_S * G_USEC_PER_SEC)
+        return;
+    listener->logged_us = now;
+    g_warning("accept on %s: %s", listener->uri, g_strerror(err));
+}
+
+static gboolean
+accept_resume(gpointer user_data)
+{
+    struct demo_listener *listener = user_data;
+
+    listener->backoff = 0;
+    listener->watch = g_unix_fd_add(listener->fd, G_IO_IN, on_accept, listener);
+    return G_SOURCE_REMOVE;
+}
+
 static gboolean
 on_accept(gint fd, GIOCondition condition, gpointer user_data)
 {
@@ -219,8 +251,18 @@ on_accept(gint fd, GIOCondition condition, gpointer user_data)
     int client = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 
     if (client < 0) {
-        if (errno != EAGAIN && errno != EINTR)
-            g_warning("accept on %s: %s", listener->uri, g_strerror(errno));
+        int err = errno;
+
+        /* Gone before we got to it, or nothing there: nothing to say. */
+        if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR || err == ECONNABORTED ||
+            err == EPROTO)
+            return G_SOURCE_CONTINUE;
+        log_accept_failure(listener, err);
+        if (err == EMFILE || err == ENFILE || err == ENOMEM || err == ENOBUFS) {
+            listener->watch = 0;
+            listener->backoff = g_timeout_add(ACCEPT_BACKOFF_MS, accept_resume, listener);
+            return G_SOURCE_REMOVE;
+        }
         return G_SOURCE_CONTINUE;
     }
     /* spice-server owns the fd from here, unless it fails. */
@@ -251,6 +293,8 @@ demo_listener_close(struct demo_listener *listener)
         return;
     if (listener->watch)
         g_source_remove(listener->watch);
+    if (listener->backoff)
+        g_source_remove(listener->backoff);
     close(listener->fd);
     if (listener->path)
         unlink(listener->path);

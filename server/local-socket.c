@@ -16,6 +16,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "local-packet.h"
 #include "local-socket.h"
 #include "log.h"
 
@@ -25,6 +26,9 @@
 #define SSB_LOCAL_READ_BATCH 32
 /* Connections that have not said LOCAL_HELLO yet (spec 4.4). */
 #define SSB_MAX_UNBOUND 16u
+/* After accept() fails for lack of fds or memory, the listening socket
+ * rests this long: it stays readable, so its watch would spin. */
+#define SSB_ACCEPT_BACKOFF_MS 100u
 
 struct ssb_offer {
     void *owner;
@@ -59,9 +63,12 @@ struct ssb_local_socket {
     char *dir;
     char *path;
     int fd;
-    SpiceWatch *watch;
+    SpiceWatch *watch;           /* NULL while accepting backs off */
+    SpiceTimer *accept_timer;    /* re-adds the watch after a backoff */
     SpiceTimer *reap_timer;
     bool reap_armed;
+    bool entropy_logged;         /* "no entropy yet" said once */
+    int64_t accept_logged_us;    /* last accept failure logged */
     GList *conns;                /* struct ssb_local_conn *, owned */
     GArray *offers;              /* struct ssb_offer */
     uint64_t rejected;
@@ -187,8 +194,6 @@ listen_seqpacket(const char *path)
 
 /* ---- connections ---- */
 
-static uint32_t close_received_fds(struct msghdr *mh);
-
 static void
 queued_free(struct ssb_queued *q)
 {
@@ -202,20 +207,20 @@ queued_free(struct ssb_queued *q)
 static void
 drain(int fd)
 {
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int) * SSB_PROTO_MAX_FDS)];
-    } control;
+    int fds[SSB_PROTO_MAX_FDS];
+    const char *reason;
     uint8_t byte;
+    size_t n_fds;
 
     for (unsigned int i = 0; i < SSB_LOCAL_MAX_QUEUE; i++) {
-        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                             .msg_controllen = sizeof(control.buf) };
+        ssize_t n = ssb_local_packet_recv(fd, &byte, 1, fds, SSB_PROTO_MAX_FDS, &n_fds,
+                                          &reason);
 
-        if (recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
+        /* A rejected packet (truncated: we read one byte) had its fds
+         * closed; only a socket error or EOF ends the drain. */
+        if (n == 0 || (n < 0 && n != -EPROTO && n != -ENOBUFS))
             break;
-        close_received_fds(&mh);
+        ssb_local_packet_close_fds(fds, n_fds);
     }
 }
 
@@ -486,10 +491,16 @@ conn_handle(struct ssb_local_conn *conn, const uint8_t *buf, size_t len)
         return;
     }
     if (!conn->owner) {
-        if (msg.type != SSB_MSG_LOCAL_HELLO)
+        /* Spec 8: every WAIT state accepts GOODBYE and ERROR; the peer
+         * gave up, nothing was refused. */
+        if (msg.type == SSB_MSG_GOODBYE || msg.type == SSB_MSG_ERROR) {
+            g_debug("local socket: %s before LOCAL_HELLO", ssb_proto_msg_name(msg.type));
+            conn_kill(conn);
+        } else if (msg.type != SSB_MSG_LOCAL_HELLO) {
             conn_refuse(conn, SSB_ERROR_STATE, "first message is not LOCAL_HELLO");
-        else
+        } else {
             conn_hello(conn, &msg);
+        }
         return;
     }
     if (msg.type == SSB_MSG_LOCAL_HELLO) {
@@ -499,54 +510,33 @@ conn_handle(struct ssb_local_conn *conn, const uint8_t *buf, size_t len)
     conn->ls->ops->message(conn->owner, &msg);
 }
 
-/* Closes every fd that came with a message: a client never sends any. */
-static uint32_t
-close_received_fds(struct msghdr *mh)
-{
-    uint32_t n = 0;
-
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-            continue;
-        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < count; i++) {
-            int fd;
-            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-            close(fd);
-            n++;
-        }
-    }
-    return n;
-}
-
 /* Reads one packet.  Returns false when there is nothing more to read now. */
 static bool
 conn_read_one(struct ssb_local_conn *conn)
 {
     static uint8_t buf[SSB_PROTO_MAX_MSG_SIZE];
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int) * SSB_PROTO_MAX_FDS)];
-    } control;
-    struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                         .msg_controllen = sizeof(control.buf) };
-    ssize_t n = recvmsg(conn->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    int fds[SSB_PROTO_MAX_FDS];
+    const char *reason;
+    size_t n_fds;
+    ssize_t n = ssb_local_packet_recv(conn->fd, buf, sizeof(buf), fds, SSB_PROTO_MAX_FDS,
+                                      &n_fds, &reason);
 
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    if (n == -EAGAIN)
         return false;
+    if (n == -EPROTO || n == -ENOBUFS) {
+        conn->last_recv_us = g_get_monotonic_time();
+        conn_protocol_error(conn, n == -ENOBUFS ? SSB_ERROR_LIMIT : SSB_ERROR_PROTOCOL, reason);
+        return false;
+    }
     if (n <= 0) {
         conn_kill(conn);
         return false;
     }
     conn->last_recv_us = g_get_monotonic_time();
-    if (close_received_fds(&mh) || (mh.msg_flags & MSG_CTRUNC)) {
-        conn_protocol_error(conn, mh.msg_flags & MSG_CTRUNC ? SSB_ERROR_LIMIT : SSB_ERROR_PROTOCOL,
-                            "client sent file descriptors");
-        return false;
-    }
-    if (mh.msg_flags & MSG_TRUNC) {
-        conn_protocol_error(conn, SSB_ERROR_PROTOCOL, "oversized packet");
+    /* Spec 2.2: only the server passes fds. */
+    if (n_fds) {
+        ssb_local_packet_close_fds(fds, n_fds);
+        conn_protocol_error(conn, SSB_ERROR_PROTOCOL, "client sent file descriptors");
         return false;
     }
     conn_handle(conn, buf, (size_t)n);
@@ -611,6 +601,36 @@ count_unbound(const struct ssb_local_socket *ls)
     return n;
 }
 
+static void socket_accept(int fd, int event, void *opaque);
+
+static void
+accept_resume(void *opaque)
+{
+    struct ssb_local_socket *ls = opaque;
+
+    if (!ls->watch)
+        ls->watch = ls->core->watch_add(ls->fd, SPICE_WATCH_EVENT_READ, socket_accept, ls);
+}
+
+/* Out of fds or memory: the pending connection stays queued and the socket
+ * readable, so stop watching it for a while instead of spinning. */
+static void
+accept_back_off(struct ssb_local_socket *ls, int err)
+{
+    int64_t now = g_get_monotonic_time();
+
+    if (now - ls->accept_logged_us >= 10 * G_USEC_PER_SEC || !ls->accept_logged_us) {
+        ls->accept_logged_us = now;
+        g_warning("local socket: accept failed (%s); pausing %u ms", g_strerror(err),
+                  SSB_ACCEPT_BACKOFF_MS);
+    }
+    if (ls->watch) {
+        ls->core->watch_remove(ls->watch);
+        ls->watch = NULL;
+    }
+    ls->core->timer_start(ls->accept_timer, SSB_ACCEPT_BACKOFF_MS);
+}
+
 static void
 socket_accept(int fd, int event, void *opaque)
 {
@@ -619,8 +639,15 @@ socket_accept(int fd, int event, void *opaque)
     char why[128];
     int cfd = accept4(ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-    if (cfd < 0)
+    if (cfd < 0) {
+        int err = errno;
+
+        /* The others (EAGAIN, ECONNABORTED, EINTR, ...) concern one
+         * connection at most: the next wakeup tries again. */
+        if (err == EMFILE || err == ENFILE || err == ENOMEM || err == ENOBUFS)
+            accept_back_off(ls, err);
         return;
+    }
     conn = g_new0(struct ssb_local_conn, 1);
     conn->ls = ls;
     conn->fd = cfd;
@@ -669,6 +696,7 @@ ssb_local_socket_new(const SpiceCoreInterface *core, const char *runtime_dir, ui
         goto fail;
     }
     ls->watch = core->watch_add(ls->fd, SPICE_WATCH_EVENT_READ, socket_accept, ls);
+    ls->accept_timer = core->timer_add(accept_resume, ls);
     ls->reap_timer = core->timer_add(reap_dead, ls);
     return ls;
 
@@ -688,6 +716,8 @@ ssb_local_socket_free(struct ssb_local_socket *ls)
         conn_free(ls->conns->data);
     if (ls->watch)
         ls->core->watch_remove(ls->watch);
+    if (ls->accept_timer)
+        ls->core->timer_remove(ls->accept_timer);
     if (ls->reap_timer)
         ls->core->timer_remove(ls->reap_timer);
     if (ls->fd >= 0) {
@@ -724,8 +754,19 @@ ssb_local_socket_offer(struct ssb_local_socket *ls, void *owner,
 
     ssb_local_socket_revoke(ls, owner);
     offers_expire(ls);
-    if (getrandom(offer.token, sizeof(offer.token), 0) != (ssize_t)sizeof(offer.token))
-        return -EIO;
+    /* Never block the loop waiting for the entropy pool (early boot):
+     * without a token there is no offer, and the client stays remote. */
+    ssize_t got = getrandom(offer.token, sizeof(offer.token), GRND_NONBLOCK);
+    if (got != (ssize_t)sizeof(offer.token)) {
+        int err = got < 0 ? errno : EIO;
+
+        explicit_bzero(&offer, sizeof(offer));
+        if (!ls->entropy_logged) {
+            ls->entropy_logged = true;
+            g_message("local socket: no token for a local offer: %s", g_strerror(err));
+        }
+        return err == EAGAIN ? -EAGAIN : -EIO;
+    }
     offer.expires_us = g_get_monotonic_time() + SSB_TOKEN_LIFETIME_US;
     memcpy(token, offer.token, SSB_PROTO_TOKEN_SIZE);
     g_array_append_val(ls->offers, offer);

@@ -60,7 +60,8 @@ uint64_t ssb_local_socket_rejected(const struct ssb_local_socket *ls);
 
 /* Makes a fresh one-time token for @owner (replacing any earlier one of
  * @owner), valid for SSB_TOKEN_LIFETIME_US and one LOCAL_HELLO.
- * Returns 0 or -errno. */
+ * Never blocks: -EAGAIN while the kernel's entropy pool is not yet
+ * initialised (logged once; make no offer).  Returns 0 or -errno. */
 int ssb_local_socket_offer(struct ssb_local_socket *ls, void *owner,
                            uint8_t token[SSB_PROTO_TOKEN_SIZE]);
 /* Forgets @owner's token, if any. */

@@ -28,6 +28,9 @@ struct ssb_port {
     SpiceTimer *event_timer;
     uint8_t pending_events[8];
     unsigned n_pending_events;
+    /* OPENED went out for the current session: only then may read() hand
+     * out data (spec 2.1: SERVER_HELLO follows the port opening). */
+    bool opened_sent;
     bool registered;
 };
 
@@ -37,6 +40,13 @@ port_from_sin(SpiceCharDeviceInstance *sin)
     return (struct ssb_port *)((char *)sin - G_STRUCT_OFFSET(struct ssb_port, sin));
 }
 
+/* The SPICE connection behind the current session is gone (state() or
+ * teardown).  Events still pending were all meant for that connection,
+ * even a CLOSED that gone() queues just now: sent later, they could only
+ * reach the next connection, where a stale CLOSED would close the new
+ * session (or arrive before its OPENED).  A CLOSED for a session whose
+ * connection is still up is never cleared here: it is sent and the new
+ * session's OPENED follows it.  So drop them all, after gone(). */
 static void
 port_drop_client(struct ssb_port *port)
 {
@@ -44,6 +54,10 @@ port_drop_client(struct ssb_port *port)
 
     if (client)
         ssb_server_client_gone(port->server, client);
+    if (port->n_pending_events)
+        port->server->core->timer_cancel(port->event_timer);
+    port->n_pending_events = 0;
+    port->opened_sent = false;
 }
 
 static void
@@ -75,7 +89,7 @@ port_read(SpiceCharDeviceInstance *sin, uint8_t *buf, int len)
     struct ssb_port *port = port_from_sin(sin);
     size_t n;
 
-    if (!port->client || len <= 0)
+    if (!port->client || !port->opened_sent || len <= 0)
         return 0;
     n = ssb_client_pull(port->client, buf, (size_t)len);
     port->server->stats.bytes_sent += n;
@@ -139,8 +153,13 @@ port_event_fired(void *opaque)
     unsigned i, n = port->n_pending_events;
 
     port->n_pending_events = 0;
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
         spice_server_port_event(&port->sin, port->pending_events[i]);
+        port->opened_sent = port->pending_events[i] == SPICE_PORT_EVENT_OPENED;
+    }
+    /* What the session queued before its OPENED (SERVER_HELLO) may go now. */
+    if (port->opened_sent && port->client && ssb_client_has_output(port->client))
+        ssb_port_kick(port);
 }
 
 void

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -28,28 +29,53 @@ slot_finish(struct ssb_shm_slot *slot, uint64_t size)
     }
 }
 
+int
+ssb_fd_reopen_readonly(int fd)
+{
+    char path[32];
+    int ro;
+
+    g_return_val_if_fail(fd >= 0, -EINVAL);
+    g_snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    ro = open(path, O_RDONLY | O_CLOEXEC);
+    return ro < 0 ? -errno : ro;
+}
+
 /* The client maps the fd itself; the seals guarantee it can never be
- * shrunk under either side's mapping (no SIGBUS) nor grown. */
+ * shrunk under either side's mapping (no SIGBUS) nor grown.  Only our own
+ * mapping is writable: the fd kept (and sent) is a read-only reopen, so a
+ * client can neither map it writable nor truncate it (spec 10). */
 static int
 slot_init(struct ssb_shm_slot *slot, uint32_t slot_id, uint64_t size)
 {
+    int rw = memfd_create("ssb-slot", MFD_CLOEXEC | MFD_ALLOW_SEALING), err;
+
     slot->slot_id = slot_id;
-    slot->fd = memfd_create("ssb-slot", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (slot->fd < 0)
+    if (rw < 0)
         return -errno;
-    if (ftruncate(slot->fd, (off_t)size) < 0)
+    if (ftruncate(rw, (off_t)size) < 0)
         goto fail;
-    slot->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, slot->fd, 0);
+    slot->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, rw, 0);
     if (slot->map == MAP_FAILED) {
         slot->map = NULL;
         goto fail;
     }
-    if (fcntl(slot->fd, F_ADD_SEALS, SSB_SLOT_SEALS) < 0)
+    /* A memfd's inode is 0777: anyone holding even a read-only fd could
+     * reopen it read-write through /proc/self/fd.  0400 stops that. */
+    if (fcntl(rw, F_ADD_SEALS, SSB_SLOT_SEALS) < 0 || fchmod(rw, 0400) < 0)
         goto fail;
+    slot->fd = ssb_fd_reopen_readonly(rw);
+    if (slot->fd < 0) {
+        errno = -slot->fd;
+        slot->fd = -1;
+        goto fail;
+    }
+    close(rw);
     return 0;
 
-fail:;
-    int err = -errno;
+fail:
+    err = -errno;
+    close(rw);
     slot_finish(slot, size);
     return err;
 }

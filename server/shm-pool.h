@@ -17,8 +17,8 @@
 
 struct ssb_shm_slot {
     uint32_t slot_id;
-    int fd;               /* sealed memfd, owned; -1 once closed */
-    uint8_t *map;         /* rw mapping of all of fd, owned */
+    int fd;               /* sealed memfd opened read-only, owned; -1 once closed */
+    uint8_t *map;         /* rw mapping of all of the memfd, owned */
     uint64_t content_seq; /* frame the slot holds; 0 = fresh (nothing) */
     bool held;            /* a FRAME for it is out with the client */
     uint64_t held_seq;
@@ -30,6 +30,16 @@ struct ssb_shm_pool {
     uint32_t n_slots;
     struct ssb_shm_slot slots[SSB_SHM_POOL_SLOTS];
 };
+
+/* Opens another, read-only file description of @fd (borrowed) through
+ * /proc/self/fd: what a client gets from it cannot be mapped writable nor
+ * truncated, whatever the original's mode (spec 10).  Works for memfds
+ * (seals are the inode's, so they stay visible).  A memfd's inode is 0777,
+ * so the receiver could reopen even this fd read-write through its own
+ * /proc/self/fd unless the inode's mode forbids it (fchmod(fd, 0400), as the
+ * pool does for its own memfds; 0444 for a VMM memfd others must reopen).
+ * Returns a new O_CLOEXEC fd (owned by the caller) or -errno. */
+int ssb_fd_reopen_readonly(int fd);
 
 /* Creates @n_slots (1..SSB_SHM_POOL_SLOTS) sealed memfds for a @width x
  * @height surface, with slot ids @first_id.. .  Returns NULL (errno set). */

@@ -9,8 +9,10 @@
 #include "client-private.h"
 #include "host-id.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -535,6 +537,52 @@ test_retire_while_held(Fixture *fx, gconstpointer data)
     g_assert_no_error(fx->error);
 }
 
+/* Size of the mapping of "memfd:hostile" in /proc/self/maps (one only). */
+static guint64
+memfd_map_size(void)
+{
+    g_autofree char *maps = NULL;
+    g_auto(GStrv) lines = NULL;
+    guint64 size = 0;
+
+    g_assert_true(g_file_get_contents("/proc/self/maps", &maps, NULL, NULL));
+    lines = g_strsplit(maps, "\n", -1);
+    for (guint i = 0; lines[i] != NULL; i++) {
+        guint64 start, end;
+
+        if (strstr(lines[i], "memfd:hostile") == NULL)
+            continue;
+        g_assert_cmpint(sscanf(lines[i], "%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER "x",
+                               &start, &end), ==, 2);
+        size += end - start;
+    }
+    return size;
+}
+
+/* A memfd far larger than its layout: only the layout's pages are mapped,
+ * never the size the server chose for the fd (spec 4.5). */
+static void
+test_oversized_memfd(Fixture *fx, gconstpointer data)
+{
+    const size_t big = 64u << 20;
+    guint64 page = (guint64)sysconf(_SC_PAGESIZE);
+    int fd = sealed_memfd(big, TRUE);
+    struct ssb_msg msg;
+
+    announce_msg(&msg, 0, W * 4 * H);
+    send_msg(fx, &msg, &fd, 1);
+    close(fd);
+    frame_msg(&msg, 0, 1);
+    send_msg(fx, &msg, NULL, 0);
+    for (int i = 0; i < 5000 && fx->frame == NULL; i++) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(1000);
+    }
+    g_assert_nonnull(fx->frame);
+    g_assert_no_error(fx->error);
+    g_assert_cmpuint(memfd_map_size(), ==, (W * 4 * H + page - 1) / page * page);
+}
+
 /* Spec 4.7: an idle client sends KEEPALIVE within 5 s, echoing ours. */
 static void
 test_keepalive(Fixture *fx, gconstpointer data)
@@ -553,6 +601,148 @@ test_keepalive(Fixture *fx, gconstpointer data)
     g_assert_cmpuint(msg.u.keepalive.echo_t_us, ==, 123456);
     g_assert_cmpuint(msg.u.keepalive.t_us, >, 0);
     g_assert_no_error(fx->error);
+}
+
+/* An empty packet carrying an fd is no EOF: the fd is closed (not
+ * leaked), and the peer is cut off with PROTOCOL (spec 2.2). */
+static void
+test_empty_packet_with_fd(Fixture *fx, gconstpointer data)
+{
+    guint before = count_fds();
+    int fd = sealed_memfd(4096, TRUE);
+
+    send_raw(fx, "", 0, &fd, 1);
+    close(fd);
+    expect_local_path_error(fx, SSB_ERROR_PROTOCOL);
+    g_assert_cmpuint(count_fds(), <, before); /* the link's socket went too */
+}
+
+/* A server that reads nothing for a while gets every SLOT_RELEASE when it
+ * reads again: they wait in order, none is lost to a full socket. */
+static void
+test_release_backpressure(Fixture *fx, gconstpointer data)
+{
+    const guint64 n_frames = 300;
+    int fds[2] = { sealed_memfd(W * 4 * H, TRUE), sealed_memfd(W * 4 * H, TRUE) };
+    guint64 next_release = 1;
+    struct ssb_msg msg;
+
+    for (guint i = 0; i < 2; i++) {
+        announce_msg(&msg, i, W * 4 * H);
+        send_msg(fx, &msg, &fds[i], 1);
+        close(fds[i]);
+    }
+    /* Each frame replaces the one held, which releases its slot. */
+    for (guint64 seq = 1; seq <= n_frames; seq++) {
+        frame_msg(&msg, (guint)(seq % 2), seq);
+        send_msg(fx, &msg, NULL, 0);
+        for (int i = 0; i < 5000 && (fx->frame == NULL || ssb_frame_get_seq(fx->frame) < seq);
+             i++) {
+            if (!g_main_context_iteration(NULL, FALSE))
+                g_usleep(100);
+        }
+        g_assert_no_error(fx->error);
+        g_assert_cmpuint(ssb_frame_get_seq(fx->frame), ==, seq);
+    }
+    /* Now read: the client sends the rest as room appears. */
+    for (int i = 0; i < 20000 && next_release < n_frames; i++) {
+        guint8 buf[SSB_PROTO_MAX_MSG_SIZE];
+        ssize_t len = recv(fx->conn_fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+        if (len <= 0) {
+            g_assert_cmpint(len, <, 0);
+            if (!g_main_context_iteration(NULL, FALSE))
+                g_usleep(500);
+            continue;
+        }
+        g_assert_cmpint(ssb_proto_parse(buf, (size_t)len, 0, &msg, NULL), ==, 0);
+        if (msg.type != SSB_MSG_SLOT_RELEASE)
+            continue;
+        g_assert_cmpuint(msg.u.slot_release.seq, ==, next_release);
+        g_assert_cmpuint(msg.u.slot_release.slot_id, ==, next_release % 2);
+        next_release++;
+    }
+    g_assert_cmpuint(next_release, ==, n_frames);
+    g_assert_no_error(fx->error);
+}
+
+static void
+count_tick(gpointer user_data)
+{
+    (*(guint *)user_data)++;
+}
+
+static gboolean
+tick(gpointer user_data)
+{
+    count_tick(user_data);
+    return G_SOURCE_CONTINUE;
+}
+
+/* A server whose listen backlog is full (or that never accepts) must not
+ * block the loop in connect(): the client declines the offer at once and
+ * stays on the port. */
+static void
+test_connect_backlog_full(void)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    struct ssb_msg msg = { .type = SSB_MSG_SERVER_HELLO };
+    struct ssb_msg offer = { .type = SSB_MSG_LOCAL_OFFER };
+    g_autofree char *dir = g_dir_make_tmp("ssb-hostile-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "full.sock", NULL);
+    Fixture fx = { 0 };
+    int fillers[64], n_fillers = 0, listen_fd;
+    guint ticks = 0, tick_id;
+    gint64 t0;
+
+    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
+    listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(bind(listen_fd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
+    g_assert_cmpint(listen(listen_fd, 0), ==, 0);
+    while (n_fillers < (int)G_N_ELEMENTS(fillers)) {
+        int c = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+        if (connect(c, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+            g_assert_cmpint(errno, ==, EAGAIN);
+            close(c);
+            break;
+        }
+        fillers[n_fillers++] = c;
+    }
+    g_assert_cmpint(n_fillers, <, (int)G_N_ELEMENTS(fillers));
+
+    fx.session = spice_session_new();
+    fx.client = ssb_client_new(fx.session);
+    g_signal_connect(fx.client, "ready", G_CALLBACK(on_ready), &fx);
+    g_signal_connect(fx.client, "error", G_CALLBACK(on_error), &fx);
+    tick_id = g_timeout_add(5, tick, &ticks);
+    msg.u.server_hello = (struct ssb_msg_server_hello){ 1, 0, SSB_CAP_SHM | SSB_CAP_LOCAL_SOCKET,
+                                                        0, 64 };
+    ssb_client_handle_port_message(&msg, fx.client);
+    memset(offer.u.local_offer.token, 7, SSB_PROTO_TOKEN_SIZE);
+    g_assert_cmpint(ssb_host_id_get(offer.u.local_offer.host_id), ==, 0);
+    g_strlcpy(offer.u.local_offer.path, path, sizeof(offer.u.local_offer.path));
+    t0 = g_get_monotonic_time();
+    ssb_client_handle_port_message(&offer, fx.client);
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, G_USEC_PER_SEC);
+    run_until(&fx.ready);
+    g_assert_cmpint(fx.path_chosen, !=, SSB_CLIENT_PATH_LOCAL);
+    ticks = 0;
+    t0 = g_get_monotonic_time();
+    while (g_get_monotonic_time() - t0 < 100 * 1000) {
+        if (!g_main_context_iteration(NULL, FALSE))
+            g_usleep(1000);
+    }
+    g_assert_cmpuint(ticks, >, 0); /* the loop keeps running */
+    g_source_remove(tick_id);
+    g_clear_object(&fx.client);
+    g_clear_object(&fx.session);
+    g_clear_error(&fx.error);
+    for (int i = 0; i < n_fillers; i++)
+        close(fillers[i]);
+    close(listen_fd);
+    g_unlink(path);
+    g_rmdir(dir);
 }
 
 /* Every case runs on a fresh client and fake server. */
@@ -586,6 +776,10 @@ main(int argc, char **argv)
     add_case("/client/hostile/unasked-dmabuf", test_unasked_dmabuf);
     add_case("/client/hostile/port-out-of-state", test_port_out_of_state);
     add_case("/client/hostile/second-hello", test_second_hello);
+    add_case("/client/hostile/empty-packet-with-fd", test_empty_packet_with_fd);
+    add_case("/client/hostile/oversized-memfd", test_oversized_memfd);
+    add_case("/client/hostile/release-backpressure", test_release_backpressure);
+    g_test_add_func("/client/hostile/connect-backlog-full", test_connect_backlog_full);
     /* Warm up once: GLib and spice-gtk open some process-wide fds lazily. */
     {
         Fixture warm = { 0 };

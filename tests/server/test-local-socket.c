@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -289,6 +290,136 @@ test_lost(void)
     ssb_local_socket_free(ls);
 }
 
+/* Sends an empty packet carrying a dup of stdin. */
+static void
+send_empty_with_fd(int fd)
+{
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control = { 0 };
+    struct iovec iov = { .iov_base = (void *)"", .iov_len = 0 };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof(control.buf) };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    int pass = dup(STDIN_FILENO);
+
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &pass, sizeof(int));
+    g_assert_cmpint(sendmsg(fd, &mh, MSG_NOSIGNAL), ==, 0);
+    close(pass);
+}
+
+/* An empty packet is EOF only without fds: with one it is a PROTOCOL error
+ * and the fd is closed, before and after LOCAL_HELLO (spec 2.2). */
+static void
+test_empty_packet_with_fd(void)
+{
+    int fds_before = count_fds();
+    struct ssb_local_socket *ls =
+        ssb_local_socket_new(ssb_glib_core_get(NULL), runtime_dir, geteuid(), &ops);
+    uint8_t token[SSB_PROTO_TOKEN_SIZE];
+    struct owner owner = { 0 };
+    struct ssb_msg msg;
+    int fd;
+
+    g_test_expect_message("spice-sideband", G_LOG_LEVEL_WARNING, "*refused*descriptors*");
+    fd = connect_to(ls);
+    send_empty_with_fd(fd);
+    expect_refusal(fd, SSB_ERROR_PROTOCOL);
+    g_test_assert_expected_messages();
+    g_assert_cmpuint(ssb_local_socket_rejected(ls), ==, 1);
+
+    g_assert_cmpint(ssb_local_socket_offer(ls, &owner, token), ==, 0);
+    fd = connect_to(ls);
+    hello(fd, token);
+    g_assert_true(recv_msg(fd, &msg));
+    send_empty_with_fd(fd);
+    while (owner.errors == 0)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_cmpint(owner.last_error, ==, SSB_ERROR_PROTOCOL);
+    g_assert_cmpint(owner.lost, ==, 0);
+    g_assert_false(recv_msg(fd, &msg));
+    close(fd);
+    ssb_local_socket_free(ls);
+    g_assert_cmpint(count_fds(), ==, fds_before);
+}
+
+/* Spec 8: GOODBYE or ERROR before LOCAL_HELLO closes quietly: no ERROR
+ * back, no rejection counted. */
+static void
+test_goodbye_before_hello(void)
+{
+    struct ssb_local_socket *ls =
+        ssb_local_socket_new(ssb_glib_core_get(NULL), runtime_dir, geteuid(), &ops);
+    struct ssb_msg msg = { .type = SSB_MSG_GOODBYE };
+    int fd;
+
+    fd = connect_to(ls);
+    send_msg(fd, &msg, -1);
+    g_assert_false(recv_msg(fd, &msg));
+    close(fd);
+    msg = (struct ssb_msg){ .type = SSB_MSG_ERROR };
+    msg.u.error.code = SSB_ERROR_INTERNAL;
+    fd = connect_to(ls);
+    send_msg(fd, &msg, -1);
+    g_assert_false(recv_msg(fd, &msg));
+    close(fd);
+    g_assert_cmpuint(ssb_local_socket_rejected(ls), ==, 0);
+    ssb_local_socket_free(ls);
+}
+
+static gboolean
+set_flag(gpointer user_data)
+{
+    *(gboolean *)user_data = TRUE;
+    return G_SOURCE_REMOVE;
+}
+
+/* Out of fds, accept() fails while the connection stays queued: the
+ * socket must rest, not spin the loop, and serve again afterwards. */
+static void
+test_accept_backoff(void)
+{
+    struct ssb_local_socket *ls =
+        ssb_local_socket_new(ssb_glib_core_get(NULL), runtime_dir, geteuid(), &ops);
+    uint8_t token[SSB_PROTO_TOKEN_SIZE];
+    struct owner owner = { 0 };
+    struct rlimit saved, low;
+    gboolean done = FALSE;
+    struct ssb_msg msg;
+    unsigned int wakeups = 0;
+    int fd, probe;
+
+    g_assert_cmpint(ssb_local_socket_offer(ls, &owner, token), ==, 0);
+    fd = connect_to(ls);
+    g_assert_cmpint(getrlimit(RLIMIT_NOFILE, &saved), ==, 0);
+    probe = dup(STDIN_FILENO); /* the lowest free fd: none left after it */
+    low = saved;
+    low.rlim_cur = (rlim_t)probe;
+    close(probe);
+    g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &low), ==, 0);
+    g_test_expect_message("spice-sideband", G_LOG_LEVEL_WARNING, "*accept failed*");
+    g_timeout_add(300, set_flag, &done);
+    while (!done) {
+        g_main_context_iteration(NULL, TRUE);
+        wakeups++;
+    }
+    g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &saved), ==, 0);
+    /* A spinning watch wakes up thousands of times; a 100 ms rest ~3. */
+    g_assert_cmpuint(wakeups, <, 50);
+    g_test_assert_expected_messages();
+    hello(fd, token);
+    g_assert_true(recv_msg(fd, &msg));
+    g_assert_cmpint(msg.type, ==, SSB_MSG_LOCAL_WELCOME);
+    close(fd);
+    while (owner.lost == 0)
+        g_main_context_iteration(NULL, TRUE);
+    ssb_local_socket_free(ls);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -301,6 +432,9 @@ main(int argc, char **argv)
     g_test_add_func("/server/local-socket/token", test_token);
     g_test_add_func("/server/local-socket/wrong-uid", test_wrong_uid);
     g_test_add_func("/server/local-socket/lost", test_lost);
+    g_test_add_func("/server/local-socket/empty-packet-with-fd", test_empty_packet_with_fd);
+    g_test_add_func("/server/local-socket/goodbye-before-hello", test_goodbye_before_hello);
+    g_test_add_func("/server/local-socket/accept-backoff", test_accept_backoff);
     ret = g_test_run();
     rmdir(runtime_dir);
     g_free(runtime_dir);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,16 +35,72 @@ test_sealed(void)
         g_assert_cmpuint(slot->slot_id, ==, i);
         g_assert_cmpint(seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL), ==,
                         F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
-        g_assert_cmpint(ftruncate(slot->fd, (off_t)pool->size / 2), ==, -1);
-        g_assert_cmpint(errno, ==, EPERM);
-        g_assert_cmpint(ftruncate(slot->fd, (off_t)pool->size * 2), ==, -1);
-        g_assert_cmpint(errno, ==, EPERM);
+        /* The seals hold for any writable description of the memfd. */
+        g_autofree char *proc = g_strdup_printf("/proc/self/fd/%d", slot->fd);
+        int rw = open(proc, O_RDWR | O_CLOEXEC);
+        if (rw >= 0) { /* only root gets past the 0400 mode */
+            g_assert_cmpint(ftruncate(rw, (off_t)pool->size / 2), ==, -1);
+            g_assert_cmpint(errno, ==, EPERM);
+            g_assert_cmpint(ftruncate(rw, (off_t)pool->size * 2), ==, -1);
+            g_assert_cmpint(errno, ==, EPERM);
+            close(rw);
+        }
         g_assert_cmpint(fcntl(slot->fd, F_ADD_SEALS, F_SEAL_WRITE), ==, -1);
         g_assert_cmpint(fstat(slot->fd, &st), ==, 0);
         g_assert_cmpuint((uint64_t)st.st_size, ==, pool->size);
         g_assert_true(fcntl(slot->fd, F_GETFD) & FD_CLOEXEC);
     }
     ssb_shm_pool_free(pool);
+}
+
+/* Spec 10: the fd that goes to a client is read-only: it cannot be mapped
+ * writable and shared, nor truncated; our own mapping still writes. */
+static void
+test_read_only(void)
+{
+    struct ssb_shm_pool *pool = ssb_shm_pool_new(W, H, SSB_FORMAT_XRGB8888, 2, 0);
+
+    g_assert_nonnull(pool);
+    for (uint32_t i = 0; i < pool->n_slots; i++) {
+        struct ssb_shm_slot *slot = &pool->slots[i];
+        void *map;
+
+        g_assert_cmpint(fcntl(slot->fd, F_GETFL) & O_ACCMODE, ==, O_RDONLY);
+        map = mmap(NULL, pool->size, PROT_READ | PROT_WRITE, MAP_SHARED, slot->fd, 0);
+        g_assert_true(map == MAP_FAILED);
+        g_assert_cmpint(errno, ==, EACCES);
+        g_assert_cmpint(ftruncate(slot->fd, (off_t)pool->size * 2), ==, -1);
+        g_assert_cmpint(ftruncate(slot->fd, 0), ==, -1);
+        /* Nor reopened writable through /proc (the inode is 0400). */
+        g_autofree char *proc = g_strdup_printf("/proc/self/fd/%d", slot->fd);
+        if (geteuid() != 0) {
+            g_assert_cmpint(open(proc, O_RDWR | O_CLOEXEC), ==, -1);
+            g_assert_cmpint(errno, ==, EACCES);
+        }
+        slot->map[0] = 0x5a;
+        map = mmap(NULL, pool->size, PROT_READ, MAP_SHARED, slot->fd, 0);
+        g_assert_true(map != MAP_FAILED);
+        g_assert_cmpuint(((uint8_t *)map)[0], ==, 0x5a);
+        munmap(map, pool->size);
+    }
+    ssb_shm_pool_free(pool);
+}
+
+static void
+test_reopen_readonly(void)
+{
+    int fd = memfd_create("t", MFD_CLOEXEC), ro;
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, 4096), ==, 0);
+    ro = ssb_fd_reopen_readonly(fd);
+    g_assert_cmpint(ro, >=, 0);
+    g_assert_true(fcntl(ro, F_GETFD) & FD_CLOEXEC);
+    g_assert_true(mmap(NULL, 4096, PROT_WRITE, MAP_SHARED, ro, 0) == MAP_FAILED);
+    g_assert_cmpint(errno, ==, EACCES);
+    close(ro);
+    close(fd);
+    g_assert_cmpint(ssb_fd_reopen_readonly(fd), ==, -ENOENT);
 }
 
 /* The VMM side: a canvas that follows test-pattern.h, and the damage log. */
@@ -202,6 +259,8 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/server/shm-pool/sealed", test_sealed);
+    g_test_add_func("/server/shm-pool/read-only", test_read_only);
+    g_test_add_func("/server/shm-pool/reopen-readonly", test_reopen_readonly);
     g_test_add_func("/server/shm-pool/buffer-age", test_buffer_age);
     g_test_add_func("/server/shm-pool/acquire", test_acquire);
     g_test_add_func("/server/shm-pool/rebuild", test_rebuild);
