@@ -50,6 +50,19 @@ struct ssb_client {
     uint64_t local_peer_t_us;   /* ... on the local socket */
     struct ssb_local_conn *local;
     struct ssb_frame_sink *sinks[SSB_PROTO_MAX_SCANOUTS];
+    uint64_t caps;              /* negotiated: both sides set them */
+    enum ssb_codec codec;       /* spec 5.1, for the whole connection */
+    bool video_on;              /* on the remote path: sinks are video sinks */
+    bool stopping;              /* closing or freeing: no fallback to video */
+    GQueue video_q;             /* struct video_out: behind control (5.2) */
+};
+
+/* One encoded frame waiting for (the rest of) its chunks to be read. */
+struct video_out {
+    struct ssb_frame_sink *sink;  /* borrowed; its destroy removes us */
+    struct ssb_msg_video_frame hdr;
+    GBytes *data;
+    uint32_t offset;              /* bytes already chunked */
 };
 
 typedef void (*ssb_handler_fn)(struct ssb_client *client, const struct ssb_msg *msg);
@@ -98,7 +111,121 @@ ssb_client_send(struct ssb_client *client, const struct ssb_msg *msg)
 bool
 ssb_client_has_output(const struct ssb_client *client)
 {
-    return client->out->len > client->out_head;
+    return client->out->len > client->out_head || client->video_q.length > 0;
+}
+
+/* ---- video queue (spec 5.2) ---- */
+
+static void
+video_out_free(struct video_out *vo)
+{
+    g_bytes_unref(vo->data);
+    g_free(vo);
+}
+
+/* Encodes the next chunk of @vo onto the control queue.  Returns true when
+ * it was the last one. */
+static bool
+video_chunk(struct ssb_client *client, struct video_out *vo)
+{
+    uint8_t buf[SSB_PROTO_MAX_MSG_SIZE];
+    struct ssb_msg msg = { .type = SSB_MSG_VIDEO_FRAME };
+    struct ssb_msg_video_frame *v = &msg.u.video_frame;
+    gsize size;
+    const uint8_t *data = g_bytes_get_data(vo->data, &size);
+    ssize_t len;
+
+    *v = vo->hdr;
+    v->chunk_offset = vo->offset;
+    v->payload_size = MIN((uint32_t)size - vo->offset,
+                          SSB_VIDEO_MAX_CHUNK);
+    v->payload = data + vo->offset;
+    v->flags |= vo->offset == 0 ? SSB_VIDEO_FIRST_CHUNK : 0;
+    vo->offset += v->payload_size;
+    v->flags |= vo->offset == size ? SSB_VIDEO_LAST_CHUNK : 0;
+    len = ssb_proto_encode(&msg, buf, sizeof(buf));
+    if (len < 0) {
+        g_critical("cannot encode VIDEO_FRAME: %s", g_strerror((int)-len));
+        vo->offset = (uint32_t)size;
+        return true;
+    }
+    g_byte_array_append(client->out, buf, (guint)len);
+    client->port_sent_us = g_get_monotonic_time();
+    return vo->offset == size;
+}
+
+/* Moves the next chunk of the head frame to the control queue.  Returns
+ * false when there is no video to send. */
+static bool
+video_next_chunk(struct ssb_client *client)
+{
+    struct video_out *vo = g_queue_peek_head(&client->video_q);
+
+    if (!vo || !(client->state & SSB_CLIENT_OPEN))
+        return false;
+    if (video_chunk(client, vo)) {
+        g_queue_pop_head(&client->video_q);
+        ssb_video_sink_frame_done(vo->sink, &vo->hdr, true);
+        video_out_free(vo);
+    }
+    return true;
+}
+
+void
+ssb_client_queue_video(struct ssb_client *client, struct ssb_frame_sink *sink,
+                       const struct ssb_msg_video_frame *hdr, GBytes *data)
+{
+    struct video_out *vo = g_new0(struct video_out, 1);
+
+    vo->sink = sink;
+    vo->hdr = *hdr;
+    vo->hdr.flags &= SSB_VIDEO_KEYFRAME;
+    vo->data = g_bytes_ref(data);
+    g_queue_push_tail(&client->video_q, vo);
+    ssb_port_kick(client->port);
+}
+
+uint32_t
+ssb_client_queued_video(const struct ssb_client *client, const struct ssb_frame_sink *sink)
+{
+    uint32_t n = 0;
+
+    for (const GList *l = client->video_q.head; l; l = l->next)
+        n += ((const struct video_out *)l->data)->sink == sink;
+    return n;
+}
+
+/* A started frame is never cut (its chunks must stay consecutive, spec
+ * 5.2): its remaining chunks go to the control queue now. */
+uint32_t
+ssb_client_drop_video(struct ssb_client *client, struct ssb_frame_sink *sink,
+                      bool unstarted_only)
+{
+    uint32_t dropped = 0;
+
+    for (GList *l = client->video_q.head, *next; l; l = next) {
+        struct video_out *vo = l->data;
+
+        next = l->next;
+        if (vo->sink != sink)
+            continue;
+        if (vo->offset > 0) {
+            while ((client->state & SSB_CLIENT_OPEN) && !video_chunk(client, vo))
+                ;
+            ssb_port_kick(client->port);
+        } else {
+            dropped++;
+        }
+        g_queue_delete_link(&client->video_q, l);
+        video_out_free(vo);
+    }
+    return dropped;
+}
+
+static void
+video_queue_clear(struct ssb_client *client)
+{
+    g_queue_clear_full(&client->video_q, (GDestroyNotify)video_out_free);
 }
 
 static void
@@ -108,19 +235,32 @@ client_closed(struct ssb_client *client)
     ssb_port_event(client->port, SPICE_PORT_EVENT_CLOSED);
 }
 
+/* Control messages first; video chunks are encoded only when no control
+ * message waits, one at a time, so control never queues behind a frame. */
 size_t
 ssb_client_pull(struct ssb_client *client, uint8_t *buf, size_t len)
 {
-    size_t n = MIN(len, client->out->len - client->out_head);
+    size_t n = 0;
 
-    memcpy(buf, client->out->data + client->out_head, n);
-    client->out_head += n;
-    if (client->out_head == client->out->len) {
-        g_byte_array_set_size(client->out, 0);
-        client->out_head = 0;
-        if (client->state == SSB_CLIENT_CLOSING)
-            client_closed(client);
-    } else if (client->out_head >= 1024 * 1024) {
+    while (n < len) {
+        size_t k;
+
+        if (client->out_head == client->out->len && !video_next_chunk(client))
+            break;
+        k = MIN(len - n, client->out->len - client->out_head);
+        memcpy(buf + n, client->out->data + client->out_head, k);
+        client->out_head += k;
+        n += k;
+        if (client->out_head == client->out->len) {
+            g_byte_array_set_size(client->out, 0);
+            client->out_head = 0;
+            if (client->state == SSB_CLIENT_CLOSING) {
+                client_closed(client);
+                break;
+            }
+        }
+    }
+    if (client->out_head >= 1024 * 1024) {
         g_byte_array_remove_range(client->out, 0, (guint)client->out_head);
         client->out_head = 0;
     }
@@ -140,19 +280,25 @@ client_drop_sinks(struct ssb_client *client)
     }
 }
 
+static void client_start_remote(struct ssb_client *client);
+
 /* Ends the local path (or the offer): buffers returned, local connection
- * closed, token revoked.  The port goes on without frames until video
- * exists (spec 4.4 will then fall back to video). */
+ * closed, token revoked.  Unless the client is going, it falls back to
+ * video (spec 4.4). */
 static void
 client_drop_local(struct ssb_client *client)
 {
-    client_drop_sinks(client);
+    if (!client->video_on)
+        client_drop_sinks(client);
     ssb_local_conn_close(g_steal_pointer(&client->local));
     if (client->server->local)
         ssb_local_socket_revoke(client->server->local, client);
     client->server->core->timer_cancel(client->offer_timer);
     if (client->offer != SSB_OFFER_NONE)
         client->offer = SSB_OFFER_REMOTE;
+    if (client->offer == SSB_OFFER_REMOTE && !client->stopping && !client->video_on &&
+        client->state == SSB_CLIENT_ACTIVE)
+        client_start_remote(client);
 }
 
 /* A local socket failure closes only the local path (spec 7). */
@@ -187,11 +333,14 @@ client_close(struct ssb_client *client, const struct ssb_msg *last)
 {
     if (!(client->state & SSB_CLIENT_OPEN))
         return;
+    client->stopping = true;
+    video_queue_clear(client); /* nothing after ERROR/GOODBYE */
     if (last && client->local)
         ssb_local_conn_send(client->local, last, NULL, 0);
     if (last)
         client_enqueue(client, last);
     client_drop_local(client);
+    client_drop_sinks(client);
     client->server->core->timer_cancel(client->tick_timer);
     client->state = SSB_CLIENT_CLOSING;
     if (!ssb_client_has_output(client))
@@ -211,7 +360,8 @@ ssb_client_fail(struct ssb_client *client, enum ssb_error_code code, const char 
     reason = g_strdup_vprintf(fmt, args);
     va_end(args);
     ssb_log_peer("sideband client closed (%s): %s", ssb_proto_error_name(code), reason);
-    if (code != SSB_ERROR_INTERNAL)
+    /* Our own failures and "nothing in common" are not bad input. */
+    if (code != SSB_ERROR_INTERNAL && code != SSB_ERROR_UNSUPPORTED)
         client->server->stats.protocol_errors++;
     msg.u.error.code = code;
     g_strlcpy(msg.u.error.reason, reason, sizeof(msg.u.error.reason));
@@ -240,6 +390,57 @@ ssb_client_goodbye(struct ssb_client *client)
 
 /* ---- handshake ---- */
 
+static uint64_t
+server_caps(const struct ssb_server *server)
+{
+    uint64_t caps = SSB_CAP_SHM | SSB_CAP_DMABUF;
+
+    if (server->local)
+        caps |= SSB_CAP_LOCAL_SOCKET;
+    if (server->codecs)
+        caps |= SSB_CAP_VIDEO | SSB_CAP_FEEDBACK | SSB_CAP_KEYFRAME_REQUEST;
+    return caps;
+}
+
+/* Spec 5.1: the client's preference if both can, else the first in the
+ * order H264, VP8, VP9, AV1, H265 (ascending ids). */
+static enum ssb_codec
+choose_codec(const struct ssb_client *client)
+{
+    uint32_t common = client->hello.codecs & client->server->codecs;
+
+    if (!(client->caps & SSB_CAP_VIDEO) || !common)
+        return SSB_CODEC_NONE;
+    if (client->hello.preferred_codec < SSB_CODEC_COUNT &&
+        (common & SSB_CODEC_BIT(client->hello.preferred_codec)))
+        return client->hello.preferred_codec;
+    for (uint32_t c = SSB_CODEC_H264; c < SSB_CODEC_COUNT; c++) {
+        if (common & SSB_CODEC_BIT(c))
+            return c;
+    }
+    return SSB_CODEC_NONE;
+}
+
+/* Spec 4.2 steps 3-4: video for every scanout, or nothing in common. */
+static void
+client_start_remote(struct ssb_client *client)
+{
+    struct ssb_server *server = client->server;
+
+    if (!client->codec) {
+        ssb_client_fail(client, SSB_ERROR_UNSUPPORTED,
+                        "no local path and no video codec in common");
+        return;
+    }
+    g_log(SSB_LOG_DOMAIN, G_LOG_LEVEL_INFO, "sideband client on the remote path (%s)",
+          ssb_proto_codec_name(client->codec));
+    client->video_on = true;
+    for (uint32_t i = 0; i < SSB_PROTO_MAX_SCANOUTS; i++) {
+        if (server->scanouts[i] && !client->sinks[i])
+            client->sinks[i] = ssb_video_sink_new(client, server->scanouts[i], client->codec);
+    }
+}
+
 static void
 send_server_hello(struct ssb_client *client)
 {
@@ -248,11 +449,8 @@ send_server_hello(struct ssb_client *client)
 
     h->version_major = SSB_PROTO_VERSION_MAJOR;
     h->version_minor = SSB_PROTO_VERSION_MINOR;
-    /* No SSB_CAP_VIDEO (nor codecs) until the encoder exists. */
-    h->caps = SSB_CAP_SHM | SSB_CAP_DMABUF;
-    if (client->server->local)
-        h->caps |= SSB_CAP_LOCAL_SOCKET;
-    h->codecs = 0;
+    h->caps = server_caps(client->server);
+    h->codecs = client->server->codecs;
     h->max_scanouts = SSB_PROTO_MAX_SCANOUTS;
     ssb_client_send(client, &msg);
 }
@@ -264,9 +462,18 @@ send_local_offer(struct ssb_client *client)
     struct ssb_msg msg = { .type = SSB_MSG_LOCAL_OFFER };
     struct ssb_msg_local_offer *offer = &msg.u.local_offer;
 
+    int err;
+
     /* Spec 4.4: no host id, no offer. */
-    if (ssb_host_id_get(offer->host_id) < 0 || ssb_local_socket_offer(ls, client, offer->token) < 0) {
-        g_warning("cannot make a local offer; client stays on the port");
+    if (ssb_host_id_get(offer->host_id) < 0) {
+        g_warning("cannot read machine-id and boot_id: no local offer");
+        return;
+    }
+    err = ssb_local_socket_offer(ls, client, offer->token);
+    if (err < 0) {
+        /* -EAGAIN (no entropy yet) was logged once by the socket. */
+        if (err != -EAGAIN)
+            g_warning("cannot make a local offer (%s)", g_strerror(-err));
         return;
     }
     g_strlcpy(offer->path, ssb_local_socket_path(ls), sizeof(offer->path));
@@ -288,6 +495,8 @@ handle_client_hello(struct ssb_client *client, const struct ssb_msg *msg)
         return;
     }
     client->hello = *hello;
+    client->caps = hello->caps & server_caps(server);
+    client->codec = choose_codec(client);
     client->state = SSB_CLIENT_ACTIVE;
     for (uint32_t i = 0; i < SSB_PROTO_MAX_SCANOUTS; i++) {
         if (server->scanouts[i])
@@ -298,6 +507,8 @@ handle_client_hello(struct ssb_client *client, const struct ssb_msg *msg)
         (hello->caps & (SSB_CAP_LOCAL_SOCKET | SSB_CAP_SHM)) ==
             (SSB_CAP_LOCAL_SOCKET | SSB_CAP_SHM))
         send_local_offer(client);
+    if (client->offer == SSB_OFFER_NONE)
+        client_start_remote(client);
 }
 
 /* Spec 4.4: a decline resolves a pending offer, ends a welcomed local path,
@@ -369,16 +580,54 @@ handle_slot_release(struct ssb_client *client, const struct ssb_msg *msg)
                           rel->slot_id, rel->seq, rel->scanout_id);
 }
 
+static struct ssb_frame_sink *
+video_sink_for(struct ssb_client *client, uint32_t scanout_id)
+{
+    struct ssb_frame_sink *sink =
+        scanout_id < SSB_PROTO_MAX_SCANOUTS ? client->sinks[scanout_id] : NULL;
+
+    return ssb_video_sink_is_video(sink) ? sink : NULL;
+}
+
+/* Spec 5.3; FEEDBACK for a scanout without video is ignored. */
+static void
+handle_feedback(struct ssb_client *client, const struct ssb_msg *msg)
+{
+    struct ssb_frame_sink *sink;
+
+    if (!(client->caps & SSB_CAP_FEEDBACK)) {
+        ssb_client_fail(client, SSB_ERROR_STATE, "FEEDBACK not negotiated");
+        return;
+    }
+    if ((sink = video_sink_for(client, msg->u.feedback.scanout_id)))
+        ssb_video_sink_feedback(sink, &msg->u.feedback);
+}
+
+/* Spec 5.2: a request for a scanout we no longer have crossed a destroy. */
+static void
+handle_keyframe_request(struct ssb_client *client, const struct ssb_msg *msg)
+{
+    struct ssb_frame_sink *sink;
+
+    if (!(client->caps & SSB_CAP_KEYFRAME_REQUEST)) {
+        ssb_client_fail(client, SSB_ERROR_STATE, "KEYFRAME_REQUEST not negotiated");
+        return;
+    }
+    if ((sink = video_sink_for(client, msg->u.keyframe_request.scanout_id)))
+        ssb_video_sink_keyframe_request(sink);
+}
+
 #define OPEN SSB_CLIENT_OPEN
 #define ACTIVE SSB_CLIENT_ACTIVE
 
 /* Messages a client may send on the port, spec 8.1 (transport and
  * direction are checked first, from the protocol's table).  FEEDBACK and
- * KEYFRAME_REQUEST need capabilities this server does not offer yet (no
- * video), so they are STATE errors for now. */
+ * KEYFRAME_REQUEST check their capability in the handler. */
 static const struct ssb_handler port_handlers[SSB_MSG_TYPE_COUNT] = {
     [SSB_MSG_CLIENT_HELLO] = { handle_client_hello, SSB_CLIENT_AWAIT_HELLO },
     [SSB_MSG_LOCAL_DECLINE] = { handle_local_decline, ACTIVE },
+    [SSB_MSG_FEEDBACK] = { handle_feedback, ACTIVE },
+    [SSB_MSG_KEYFRAME_REQUEST] = { handle_keyframe_request, ACTIVE },
     [SSB_MSG_KEEPALIVE] = { handle_keepalive, ACTIVE },
     [SSB_MSG_GOODBYE] = { handle_goodbye, OPEN },
     [SSB_MSG_ERROR] = { handle_peer_error, OPEN },
@@ -561,6 +810,8 @@ ssb_client_scanout_enabled(struct ssb_client *client, struct ssb_scanout *scanou
     ssb_client_send(client, &msg);
     if (client->local && !client->sinks[scanout->id])
         client->sinks[scanout->id] = ssb_local_sink_new(client, scanout);
+    else if (client->video_on && !client->sinks[scanout->id])
+        client->sinks[scanout->id] = ssb_video_sink_new(client, scanout, client->codec);
 }
 
 void
@@ -571,9 +822,15 @@ ssb_client_scanout_resized(struct ssb_client *client, struct ssb_scanout *scanou
 
     if (client->state != SSB_CLIENT_ACTIVE)
         return;
+    /* Video: a started frame finishes before the RESIZE (spec 5.2). */
+    if (ssb_video_sink_is_video(sink))
+        sink->impl->reconfigure(sink);
     ssb_scanout_to_msg(scanout, SSB_MSG_SCANOUT_RESIZE, &msg);
     ssb_client_send(client, &msg);
-    if (sink)
+    /* A send that overflows the queue closes the client and frees its
+     * sinks: look the sink up again. */
+    sink = client->state == SSB_CLIENT_ACTIVE ? client->sinks[scanout->id] : NULL;
+    if (sink && !ssb_video_sink_is_video(sink))
         sink->impl->reconfigure(sink);
 }
 
@@ -614,6 +871,7 @@ ssb_client_new(struct ssb_server *server, struct ssb_port *port)
     client->state = SSB_CLIENT_AWAIT_HELLO;
     client->reader = ssb_proto_reader_new();
     client->out = g_byte_array_new();
+    g_queue_init(&client->video_q);
     client->offer_timer = server->core->timer_add(offer_expired, client);
     client->tick_timer = server->core->timer_add(tick_fired, client);
     client->port_sent_us = client->port_recv_us = g_get_monotonic_time();
@@ -628,7 +886,10 @@ ssb_client_free(struct ssb_client *client)
 {
     if (!client)
         return;
+    client->stopping = true;
+    video_queue_clear(client);
     client_drop_local(client);
+    client_drop_sinks(client);
     client->server->core->timer_remove(client->offer_timer);
     client->server->core->timer_remove(client->tick_timer);
     ssb_proto_reader_free(client->reader);
@@ -658,4 +919,16 @@ struct ssb_server *
 ssb_client_server(const struct ssb_client *client)
 {
     return client->server;
+}
+
+enum ssb_codec
+ssb_client_codec(const struct ssb_client *client)
+{
+    return client->video_on ? client->codec : SSB_CODEC_NONE;
+}
+
+bool
+ssb_client_has_cap(const struct ssb_client *client, uint64_t cap)
+{
+    return (client->caps & cap) == cap;
 }

@@ -300,9 +300,15 @@ import_add(struct ssb_local_sink *ls, const struct ssb_server_buffer *buffer,
     imp->layout = *layout;
     imp->layout.slot_id = imp->slot_id;
     for (uint32_t i = 0; i < buffer->n_planes; i++) {
-        imp->fds[i] = fcntl(buffer->fds[i], F_DUPFD_CLOEXEC, 3);
+        /* A memfd goes out as a read-only reopen so the client cannot write
+         * the VMM's buffer (spec 10); a dma-buf cannot be reopened. */
+        if (buffer->kind == SSB_SERVER_BUFFER_MEMFD)
+            imp->fds[i] = ssb_fd_reopen_readonly(buffer->fds[i]);
+        else
+            imp->fds[i] = fcntl(buffer->fds[i], F_DUPFD_CLOEXEC, 3);
         imp->n_fds++;
         if (imp->fds[i] < 0) {
+            imp->fds[i] = -1;
             import_clear(imp);
             return NULL;
         }
@@ -345,15 +351,6 @@ submit_lend(struct ssb_local_sink *ls, struct ssb_frame *frame)
 
 /* ---- copy path ---- */
 
-/* The VMM's buffer as CPU-readable rows. */
-struct ssb_source {
-    const uint8_t *data;
-    uint32_t stride;
-    void *map;
-    size_t map_size;
-    int sync_fd;  /* dma-buf to end CPU access on, or -1 */
-};
-
 static void
 dmabuf_sync(int fd, uint64_t flags)
 {
@@ -364,8 +361,8 @@ dmabuf_sync(int fd, uint64_t flags)
         ;
 }
 
-static int
-source_open(const struct ssb_server_buffer *buffer, struct ssb_source *src)
+int
+ssb_source_open(const struct ssb_server_buffer *buffer, struct ssb_source *src)
 {
     *src = (struct ssb_source){ .sync_fd = -1 };
     if (buffer->kind == SSB_SERVER_BUFFER_PIXELS) {
@@ -391,8 +388,8 @@ source_open(const struct ssb_server_buffer *buffer, struct ssb_source *src)
     return 0;
 }
 
-static void
-source_close(struct ssb_source *src)
+void
+ssb_source_close(struct ssb_source *src)
 {
     if (src->sync_fd >= 0)
         dmabuf_sync(src->sync_fd, DMA_BUF_SYNC_END);
@@ -446,7 +443,7 @@ submit_copy(struct ssb_local_sink *ls, struct ssb_frame *frame)
     struct ssb_source src;
     int err;
 
-    if ((err = pool_ensure(ls)) < 0 || (err = source_open(frame->buffer, &src)) < 0) {
+    if ((err = pool_ensure(ls)) < 0 || (err = ssb_source_open(frame->buffer, &src)) < 0) {
         ssb_log_peer("scanout %u: frame %" G_GUINT64_FORMAT " not delivered: %s",
                      frame->scanout_id, frame->seq, g_strerror(-err));
         sink_stats(ls)->frames_skipped++;
@@ -463,7 +460,7 @@ submit_copy(struct ssb_local_sink *ls, struct ssb_frame *frame)
         ls->pending_t_submit = frame->t_submit_us;
         pool_flush(ls);
     }
-    source_close(&src);
+    ssb_source_close(&src);
 }
 
 static void

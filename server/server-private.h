@@ -29,12 +29,21 @@
 #include "host-id.h"
 #include "local-socket.h"
 #include "log.h"
+#include "rate-control.h"
 
 /* Timings (spec 6.1). */
 #define SSB_OFFER_TIMEOUT_MS 10000u
 #define SSB_KEEPALIVE_US (5 * G_USEC_PER_SEC)  /* our silence before a KEEPALIVE */
 #define SSB_DEAD_PEER_US (30 * G_USEC_PER_SEC) /* peer silence before closing */
 #define SSB_TICK_MS 1000u
+
+/* Largest VIDEO_FRAME payload: 65 528 body bytes less 56 fixed (6.1). */
+#define SSB_VIDEO_MAX_CHUNK (SSB_PROTO_MAX_BODY_SIZE - 56u)
+
+/* Remote video defaults (struct ssb_server_options: 0 = these). */
+#define SSB_DEFAULT_MIN_KBPS 300u
+#define SSB_DEFAULT_MAX_KBPS 12000u
+#define SSB_DEFAULT_MAX_FPS 60u
 
 /* Outgoing port bytes per client before the client counts as stuck.  Well
  * above what control traffic needs; video will drop frames before this. */
@@ -110,11 +119,67 @@ int ssb_scanout_check_geometry(uint32_t width, uint32_t height, uint32_t fourcc)
 int ssb_scanout_check_buffer(const struct ssb_scanout *scanout,
                              const struct ssb_server_buffer *buffer);
 
+/* The VMM's buffer as CPU-readable rows (local-sink.c). */
+struct ssb_source {
+    const uint8_t *data;
+    uint32_t stride;
+    void *map;
+    size_t map_size;
+    int sync_fd;  /* dma-buf to end CPU access on, or -1 */
+};
+
+/* Maps @buffer (borrowed) for reading; PIXELS need no mapping.  Returns 0
+ * or -errno (-ENOTSUP for tiled or multi-plane DMA-BUFs). */
+int ssb_source_open(const struct ssb_server_buffer *buffer, struct ssb_source *src);
+void ssb_source_close(struct ssb_source *src);
+
 /* local-sink.c */
 struct ssb_frame_sink *ssb_local_sink_new(struct ssb_client *client,
                                           struct ssb_scanout *scanout);
 /* Handles SLOT_RELEASE for this sink.  Returns 0 or -EPROTO (not held). */
 int ssb_local_sink_release(struct ssb_frame_sink *sink, uint32_t slot_id, uint64_t seq);
+
+/* video-stream.c: one encoder per (scanout, codec), shared by the video
+ * sinks of every remote client of that scanout. */
+struct ssb_video_stream;
+
+/* The stream of @scanout for @codec, created on first use (kept until the
+ * scanout goes; its encoder runs only while sinks are attached). */
+struct ssb_video_stream *ssb_video_stream_get(struct ssb_server *server,
+                                              struct ssb_scanout *scanout, enum ssb_codec codec);
+void ssb_video_stream_free(struct ssb_video_stream *stream);
+void ssb_video_stream_attach(struct ssb_video_stream *stream, struct ssb_frame_sink *sink);
+void ssb_video_stream_detach(struct ssb_video_stream *stream, struct ssb_frame_sink *sink);
+/* A new picture (called by the server once per submit, before the sinks). */
+void ssb_video_stream_submit(struct ssb_video_stream *stream, struct ssb_frame *frame);
+/* The scanout was resized: the pipeline is rebuilt, keyframe next. */
+void ssb_video_stream_reconfigure(struct ssb_video_stream *stream);
+void ssb_video_stream_request_keyframe(struct ssb_video_stream *stream);
+/* Something that held encoding back may have changed (a sink drained, a
+ * rate changed): encode the waiting picture if allowed now. */
+void ssb_video_stream_pump(struct ssb_video_stream *stream);
+void ssb_video_stream_frame_sent(struct ssb_video_stream *stream, uint64_t t_submit_us);
+void ssb_video_stream_info(const struct ssb_video_stream *stream,
+                           struct ssb_server_video_info *info);
+uint32_t ssb_video_stream_kbps(const struct ssb_video_stream *stream);
+uint32_t ssb_video_stream_fps(const struct ssb_video_stream *stream);
+
+/* video-sink.c: one remote client's side of one stream. */
+struct ssb_frame_sink *ssb_video_sink_new(struct ssb_client *client, struct ssb_scanout *scanout,
+                                          enum ssb_codec codec);
+bool ssb_video_sink_is_video(const struct ssb_frame_sink *sink);
+/* No frame of this sink waits in the client's queue. */
+bool ssb_video_sink_ready(const struct ssb_frame_sink *sink);
+/* An encoded frame for this client (@data borrowed; ref to keep). */
+void ssb_video_sink_deliver(struct ssb_frame_sink *sink, const struct ssb_msg_video_frame *hdr,
+                            GBytes *data);
+void ssb_video_sink_feedback(struct ssb_frame_sink *sink, const struct ssb_msg_feedback *fb);
+void ssb_video_sink_keyframe_request(struct ssb_frame_sink *sink);
+/* The last chunk of a frame of this sink left the queue (or was dropped). */
+void ssb_video_sink_frame_done(struct ssb_frame_sink *sink, const struct ssb_msg_video_frame *hdr,
+                               bool sent);
+uint32_t ssb_video_sink_kbps(const struct ssb_frame_sink *sink);
+uint32_t ssb_video_sink_fps(const struct ssb_frame_sink *sink);
 
 /* port.c */
 struct ssb_port *ssb_port_new(struct ssb_server *server);
@@ -152,6 +217,20 @@ void ssb_client_scanout_enabled(struct ssb_client *client, struct ssb_scanout *s
 void ssb_client_scanout_resized(struct ssb_client *client, struct ssb_scanout *scanout);
 void ssb_client_scanout_disabled(struct ssb_client *client, struct ssb_scanout *scanout);
 void ssb_client_submit(struct ssb_client *client, struct ssb_frame *frame);
+/* Video chunks queue behind control messages (spec 5.2): @data (borrowed,
+ * ref taken) is chunked lazily as the port reads. */
+void ssb_client_queue_video(struct ssb_client *client, struct ssb_frame_sink *sink,
+                            const struct ssb_msg_video_frame *hdr, GBytes *data);
+/* Drops @sink's queued frames (only those not started when @unstarted_only).
+ * Returns how many. */
+uint32_t ssb_client_drop_video(struct ssb_client *client, struct ssb_frame_sink *sink,
+                               bool unstarted_only);
+/* Frames of @sink in the queue, and whether the head one is started. */
+uint32_t ssb_client_queued_video(const struct ssb_client *client,
+                                 const struct ssb_frame_sink *sink);
+/* The codec chosen for this connection (spec 5.1), or SSB_CODEC_NONE. */
+enum ssb_codec ssb_client_codec(const struct ssb_client *client);
+bool ssb_client_has_cap(const struct ssb_client *client, uint64_t cap);
 /* The local socket bound / lost this client's connection. */
 void ssb_client_local_bound(struct ssb_client *client, struct ssb_local_conn *conn);
 void ssb_client_local_lost(struct ssb_client *client);
@@ -172,16 +251,22 @@ struct ssb_server {
     struct ssb_port *port;
     struct ssb_local_socket *local;  /* NULL when disabled or unavailable */
     struct ssb_scanout *scanouts[SSB_PROTO_MAX_SCANOUTS];
+    struct ssb_video_stream *streams[SSB_PROTO_MAX_SCANOUTS][SSB_CODEC_COUNT];
+    uint32_t codecs;                 /* what SERVER_HELLO advertises */
     uint64_t last_seq[SSB_PROTO_MAX_SCANOUTS]; /* of disabled scanouts */
     GList *clients;                  /* struct ssb_client *, owned */
     GQueue done_queue;               /* struct ssb_frame *, owned */
     SpiceTimer *done_timer;
     struct ssb_server_stats stats;
     int port_family;                 /* AF_* of the SPICE port connection */
-    uint64_t peer_errors_logged;
+    /* Set by ssb_server_destroy(): a done() callback that calls back into
+     * the API during teardown gets -ESHUTDOWN, never freed scanouts. */
+    bool destroying;
 };
 
 uint64_t ssb_now_us(void);
+/* Frees the video streams of @scanout_id (scanout disabled). */
+void ssb_server_drop_streams(struct ssb_server *server, uint32_t scanout_id);
 void ssb_server_client_gone(struct ssb_server *server, struct ssb_client *client);
 
 #endif /* SSB_SERVER_PRIVATE_H */

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "encoder.h"
 #include "server-private.h"
 
 uint64_t
@@ -93,10 +94,20 @@ ssb_server_create(SpiceServer *spice, const SpiceCoreInterface *core,
         errno = EINVAL;
         g_return_val_if_reached(NULL);
     }
+    /* -1 is "the server's uid"; anything else must be a real uid_t. */
+    if (opts && (opts->allowed_uid < -1 || opts->allowed_uid >= (int64_t)UINT32_MAX)) {
+        errno = EINVAL;
+        g_return_val_if_reached(NULL);
+    }
     server = g_new0(struct ssb_server, 1);
     server->spice = spice;
     server->core = core;
+    if (!ssb_encoder_gst_init())
+        g_warning("GStreamer does not start: no remote video");
     server_copy_options(server, opts);
+    /* Spec 4.1: advertise only codecs with an installed encoder. */
+    server->codecs = ssb_encoder_available_codecs() &
+                     (server->opts.codecs ? server->opts.codecs : SSB_CODEC_ALL_MASK);
     g_queue_init(&server->done_queue);
     server->done_timer = core->timer_add(done_timer_fired, server);
     if (server->opts.local_socket) {
@@ -118,19 +129,30 @@ ssb_server_create(SpiceServer *spice, const SpiceCoreInterface *core,
 void
 ssb_server_destroy(struct ssb_server *server)
 {
-    if (!server)
+    if (!server || server->destroying)
         return;
+    server->destroying = true;
     ssb_port_free(server->port); /* frees the clients: GOODBYE, buffers back */
     while (server->clients)
         ssb_server_client_gone(server, server->clients->data);
     ssb_local_socket_free(server->local);
-    for (uint32_t i = 0; i < SSB_PROTO_MAX_SCANOUTS; i++)
-        ssb_scanout_free(server->scanouts[i]);
+    for (uint32_t i = 0; i < SSB_PROTO_MAX_SCANOUTS; i++) {
+        ssb_server_drop_streams(server, i);
+        g_clear_pointer(&server->scanouts[i], ssb_scanout_free);
+    }
+    /* The VMM's done() callbacks run last, with every pointer cleared. */
     ssb_server_flush_done(server);
     server->core->timer_remove(server->done_timer);
     g_free(server->runtime_dir);
     g_free(server->encoder);
     g_free(server);
+}
+
+void
+ssb_server_drop_streams(struct ssb_server *server, uint32_t scanout_id)
+{
+    for (uint32_t c = 0; c < SSB_CODEC_COUNT; c++)
+        g_clear_pointer(&server->streams[scanout_id][c], ssb_video_stream_free);
 }
 
 void
@@ -156,6 +178,8 @@ ssb_server_scanout_enable(struct ssb_server *server, uint32_t scanout_id,
     struct ssb_scanout *scanout;
 
     g_return_val_if_fail(server, -EINVAL);
+    if (server->destroying)
+        return -ESHUTDOWN;
     if (scanout_id >= SSB_PROTO_MAX_SCANOUTS || ssb_scanout_check_geometry(width, height, fourcc))
         return -EINVAL;
     if (server->scanouts[scanout_id])
@@ -176,6 +200,8 @@ ssb_server_scanout_resize(struct ssb_server *server, uint32_t scanout_id, uint32
     struct ssb_scanout *scanout;
 
     g_return_val_if_fail(server, -EINVAL);
+    if (server->destroying)
+        return -ESHUTDOWN;
     if (ssb_scanout_check_geometry(width, height, fourcc))
         return -EINVAL;
     scanout = find_scanout(server, scanout_id);
@@ -190,6 +216,10 @@ ssb_server_scanout_resize(struct ssb_server *server, uint32_t scanout_id, uint32
     ssb_damage_log_reset(&scanout->damage, width, height, scanout->seq);
     for (GList *l = server->clients; l; l = l->next)
         ssb_client_scanout_resized(l->data, scanout);
+    for (uint32_t c = 0; c < SSB_CODEC_COUNT; c++) {
+        if (server->streams[scanout_id][c])
+            ssb_video_stream_reconfigure(server->streams[scanout_id][c]);
+    }
     return 0;
 }
 
@@ -199,11 +229,14 @@ ssb_server_scanout_disable(struct ssb_server *server, uint32_t scanout_id)
     struct ssb_scanout *scanout;
 
     g_return_val_if_fail(server, -EINVAL);
+    if (server->destroying)
+        return -ESHUTDOWN;
     scanout = find_scanout(server, scanout_id);
     if (!scanout)
         return -ENOENT;
     for (GList *l = server->clients; l; l = l->next)
         ssb_client_scanout_disabled(l->data, scanout);
+    ssb_server_drop_streams(server, scanout_id);
     server->last_seq[scanout_id] = scanout->seq;
     server->scanouts[scanout_id] = NULL;
     ssb_scanout_free(scanout);
@@ -266,6 +299,11 @@ submit_frame(struct ssb_server *server, struct ssb_frame *frame, uint32_t scanou
     frame->n_damage = n_damage;
     ssb_damage_log_add(&scanout->damage, frame->seq, damage, n_damage);
     server->stats.frames_submitted++;
+    /* The shared encoders copy what they need before the sinks run. */
+    for (uint32_t c = 0; c < SSB_CODEC_COUNT; c++) {
+        if (server->streams[scanout_id][c])
+            ssb_video_stream_submit(server->streams[scanout_id][c], frame);
+    }
     for (GList *l = server->clients; l; l = l->next)
         ssb_client_submit(l->data, frame);
     frame->buffer = NULL;
@@ -281,7 +319,14 @@ ssb_server_scanout_submit(struct ssb_server *server, uint32_t scanout_id,
     struct ssb_frame *frame;
     int err;
 
-    g_return_val_if_fail(server && buffer, -EINVAL);
+    /* done() comes exactly once, even for a call that is refused. */
+    if (!server || !buffer || server->destroying) {
+        if (!server || !buffer)
+            g_critical("%s: server and buffer must not be NULL", G_STRFUNC);
+        if (done)
+            done(user_data);
+        return server && buffer ? -ESHUTDOWN : -EINVAL;
+    }
     frame = ssb_frame_new(server, done, user_data);
     frame->t_submit_us = t_submit_us ? t_submit_us : ssb_now_us();
     err = submit_frame(server, frame, scanout_id, buffer, damage, n_damage);
@@ -324,4 +369,47 @@ ssb_server_get_stats(const struct ssb_server *server, struct ssb_server_stats *s
     }
     stats->local_rejected = server->local ? ssb_local_socket_rejected(server->local) : 0;
     stats->port_family = server->port_family;
+    stats->video_bitrate_kbps = 0;
+    stats->video_max_fps = 0;
+    for (uint32_t i = 0; i < SSB_PROTO_MAX_SCANOUTS; i++) {
+        for (uint32_t c = 0; c < SSB_CODEC_COUNT; c++) {
+            const struct ssb_video_stream *stream = server->streams[i][c];
+            struct ssb_server_video_info info;
+
+            if (!stream)
+                continue;
+            ssb_video_stream_info(stream, &info);
+            stats->video_bitrate_kbps = MAX(stats->video_bitrate_kbps, info.bitrate_kbps);
+            stats->video_max_fps = MAX(stats->video_max_fps, info.max_fps);
+        }
+    }
+}
+
+int
+ssb_server_get_scanout_video(const struct ssb_server *server, uint32_t scanout_id,
+                             struct ssb_server_video_info *info)
+{
+    const struct ssb_video_stream *fallback = NULL;
+
+    g_return_val_if_fail(server && info, -EINVAL);
+    if (scanout_id >= SSB_PROTO_MAX_SCANOUTS)
+        return -EINVAL;
+    /* The first stream with clients, else the first one at all. */
+    for (uint32_t c = SSB_CODEC_H264; c < SSB_CODEC_COUNT; c++) {
+        const struct ssb_video_stream *stream = server->streams[scanout_id][c];
+        struct ssb_server_video_info tmp;
+
+        if (!stream)
+            continue;
+        ssb_video_stream_info(stream, &tmp);
+        if (tmp.clients) {
+            *info = tmp;
+            return 0;
+        }
+        fallback = fallback ? fallback : stream;
+    }
+    if (!fallback)
+        return -ENOENT;
+    ssb_video_stream_info(fallback, info);
+    return 0;
 }

@@ -14,6 +14,13 @@
  *   --no-local          no local socket
  *   --allowed-uid UID   uid allowed on the local socket
  *   --runtime-dir DIR   parent of the local socket's directory
+ *   --pattern KIND      hash (default: test-pattern.h, noisy) | smooth
+ *                       (common/pattern.h ssb_pattern_fill(rect, id, seq):
+ *                       a moving gradient that video compresses well)
+ *   --codecs LIST       codecs the server may encode, e.g. "h264,vp8"
+ *   --encoder STR       encoder element or pipeline fragment (SSB_ENCODER
+ *                       in the environment still wins)
+ *   --min-kbps/--max-kbps/--max-fps N   rate control bounds
  *
  * stdin, one command a line; each prints one line on stdout (flushed):
  *   submit ID [X Y W H]  -> "submitted ID SEQ" (no rect: whole surface)
@@ -23,6 +30,8 @@
  *   disable ID           -> "ok"
  *   enable ID W H        -> "ok"   (content starts as seq 0)
  *   stats                -> one JSON object (server stats + VMM counters)
+ *   video ID             -> one JSON object (ssb_server_get_scanout_video)
+ *                           or "error: ..." when the scanout has no video
  *   quit                 -> exits
  * Errors print "error: TEXT".  "READY" is printed once listening.
  * Logs go to stderr.  SIGINT/SIGTERM exit cleanly.
@@ -46,6 +55,7 @@
 #include <spice-sideband/server.h>
 
 #include "glib-spice-core.h"
+#include "pattern.h"
 #include "test-pattern.h"
 
 #define VMM_BUFFERS 4 /* per scanout, for memfd/dmabuf: see server.h */
@@ -82,10 +92,11 @@ struct vmm {
 };
 
 static struct {
-    char *listen, *password, *size, *buffer, *runtime_dir;
-    int scanouts, fps, damage;
+    char *listen, *password, *size, *buffer, *runtime_dir, *pattern, *codecs, *encoder;
+    int scanouts, fps, damage, min_kbps, max_kbps, max_fps;
     gint64 allowed_uid;
     gboolean no_local;
+    bool smooth;
 } opt = { .scanouts = 1, .damage = 100, .allowed_uid = -1 };
 
 static GOptionEntry entries[] = {
@@ -99,6 +110,12 @@ static GOptionEntry entries[] = {
     { "no-local", 0, 0, G_OPTION_ARG_NONE, &opt.no_local, "no local socket", NULL },
     { "allowed-uid", 0, 0, G_OPTION_ARG_INT64, &opt.allowed_uid, "local socket uid", "UID" },
     { "runtime-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt.runtime_dir, "socket parent", "DIR" },
+    { "pattern", 0, 0, G_OPTION_ARG_STRING, &opt.pattern, "hash|smooth", "KIND" },
+    { "codecs", 0, 0, G_OPTION_ARG_STRING, &opt.codecs, "codecs to encode", "LIST" },
+    { "encoder", 0, 0, G_OPTION_ARG_STRING, &opt.encoder, "encoder element/fragment", "STR" },
+    { "min-kbps", 0, 0, G_OPTION_ARG_INT, &opt.min_kbps, "lowest video bitrate", "N" },
+    { "max-kbps", 0, 0, G_OPTION_ARG_INT, &opt.max_kbps, "highest video bitrate", "N" },
+    { "max-fps", 0, 0, G_OPTION_ARG_INT, &opt.max_fps, "highest video frame rate", "N" },
     { NULL }
 };
 
@@ -184,6 +201,16 @@ scanout_drop_buffers(struct vmm_scanout *s)
     }
 }
 
+/* Frame @seq's content into @r of the canvas. */
+static void
+paint(struct vmm_scanout *s, uint64_t seq, const struct ssb_rect *r)
+{
+    if (opt.smooth)
+        ssb_pattern_fill(s->canvas, s->stride, r, s->id, (uint32_t)seq);
+    else
+        ssb_test_pattern_fill(s->canvas, s->stride, s->id, seq, r->x, r->y, r->width, r->height);
+}
+
 static void
 scanout_setup(struct vmm_scanout *s, uint32_t w, uint32_t h)
 {
@@ -193,7 +220,7 @@ scanout_setup(struct vmm_scanout *s, uint32_t w, uint32_t h)
     s->height = h;
     s->stride = w * 4;
     s->canvas = g_malloc((size_t)s->stride * h);
-    ssb_test_pattern_fill(s->canvas, s->stride, s->id, 0, 0, 0, w, h);
+    paint(s, 0, &(struct ssb_rect){ 0, 0, w, h });
     for (int i = 0; i < VMM_BUFFERS && s->vmm->kind != SSB_SERVER_BUFFER_PIXELS; i++)
         s->buffers[i] = buffer_new(s->vmm, (size_t)s->stride * h);
 }
@@ -267,7 +294,7 @@ scanout_submit(struct vmm *vmm, uint32_t id, const struct ssb_rect *rect)
         reply("busy %u", id);
         return;
     }
-    ssb_test_pattern_fill(s->canvas, s->stride, id, s->seq + 1, r->x, r->y, r->width, r->height);
+    paint(s, s->seq + 1, r);
     buf.width = s->width;
     buf.height = s->height;
     if (b) {
@@ -324,11 +351,34 @@ print_stats(struct vmm *vmm)
           ",\"protocol_errors\":%" G_GUINT64_FORMAT ",\"local_rejected\":%" G_GUINT64_FORMAT
           ",\"port_family\":\"%s\",\"vmm_submits\":%" G_GUINT64_FORMAT
           ",\"vmm_done\":%" G_GUINT64_FORMAT ",\"vmm_in_flight\":%u,\"vmm_busy\":%" G_GUINT64_FORMAT
+          ",\"video_frames_encoded\":%" G_GUINT64_FORMAT ",\"video_keyframes\":%" G_GUINT64_FORMAT
+          ",\"video_bytes\":%" G_GUINT64_FORMAT ",\"video_bitrate_kbps\":%u,\"video_max_fps\":%u"
           "}",
           st.clients, st.local_clients, st.frames_submitted, st.frames_sent, st.frames_skipped,
           st.bytes_sent, st.bytes_copied, st.protocol_errors, st.local_rejected,
           st.port_family == AF_UNIX ? "unix" : st.port_family ? "tcp" : "unknown",
-          vmm->submit_calls, vmm->done_calls, vmm->in_flight, vmm->busy);
+          vmm->submit_calls, vmm->done_calls, vmm->in_flight, vmm->busy, st.video_frames_encoded,
+          st.video_keyframes, st.video_bytes, st.video_bitrate_kbps, st.video_max_fps);
+}
+
+static void
+print_video(struct vmm *vmm, uint32_t id)
+{
+    struct ssb_server_video_info v;
+    int err = ssb_server_get_scanout_video(vmm->ssb, id, &v);
+
+    if (err < 0) {
+        reply("error: %s", g_strerror(-err));
+        return;
+    }
+    reply("{\"codec\":\"%s\",\"encoder\":\"%s\",\"width\":%u,\"height\":%u,\"clients\":%u"
+          ",\"bitrate_kbps\":%u,\"max_fps\":%u,\"frames_encoded\":%" G_GUINT64_FORMAT
+          ",\"keyframes\":%" G_GUINT64_FORMAT ",\"bytes\":%" G_GUINT64_FORMAT
+          ",\"frames_skipped\":%" G_GUINT64_FORMAT ",\"encode_us_p50\":%u,\"encode_us_p99\":%u"
+          ",\"send_us_p50\":%u,\"send_us_p99\":%u}",
+          ssb_proto_codec_name(v.codec), v.encoder, v.width, v.height, v.clients, v.bitrate_kbps,
+          v.max_fps, v.frames_encoded, v.keyframes, v.bytes, v.frames_skipped, v.encode_us_p50,
+          v.encode_us_p99, v.send_us_p50, v.send_us_p99);
 }
 
 /* ---- commands ---- */
@@ -404,6 +454,8 @@ command(struct vmm *vmm, const char *line)
         reply_result(scanout_disable(vmm, id));
     else if (!strcmp(argv[0], "stats"))
         print_stats(vmm);
+    else if (!strcmp(argv[0], "video") && argc == 2 && parse_id(argv[1], &id))
+        print_video(vmm, id);
     else if (!strcmp(argv[0], "quit"))
         g_main_loop_quit(vmm->loop);
     else
@@ -483,6 +535,11 @@ parse_options(struct vmm *vmm, uint32_t *w, uint32_t *h)
         g_printerr("bad --buffer\n");
         return false;
     }
+    if (opt.pattern && strcmp(opt.pattern, "hash") && strcmp(opt.pattern, "smooth")) {
+        g_printerr("bad --pattern\n");
+        return false;
+    }
+    opt.smooth = opt.pattern && !strcmp(opt.pattern, "smooth");
     return true;
 }
 
@@ -523,6 +580,23 @@ sideband_start(struct vmm *vmm, uint32_t w, uint32_t h)
     opts.local_socket = !opt.no_local;
     opts.allowed_uid = opt.allowed_uid;
     opts.runtime_dir = opt.runtime_dir;
+    opts.encoder = opt.encoder;
+    opts.min_bitrate_kbps = (uint32_t)MAX(opt.min_kbps, 0);
+    opts.max_bitrate_kbps = (uint32_t)MAX(opt.max_kbps, 0);
+    opts.max_fps = (uint32_t)MAX(opt.max_fps, 0);
+    if (opt.codecs) {
+        g_auto(GStrv) names = g_strsplit(opt.codecs, ",", -1);
+
+        for (char **n = names; *n; n++) {
+            enum ssb_codec c = ssb_proto_codec_from_name(g_strstrip(*n));
+
+            if (!c) {
+                g_printerr("unknown codec %s\n", *n);
+                return false;
+            }
+            opts.codecs |= SSB_CODEC_BIT(c);
+        }
+    }
     vmm->ssb = ssb_server_create(vmm->spice, ssb_glib_core_get(NULL), &opts);
     if (!vmm->ssb)
         return false;

@@ -35,14 +35,21 @@ struct ssb_server_options {
     /* Directory in which the private 0700 socket directory is created.
      * NULL: $XDG_RUNTIME_DIR, else a safe fallback (spec 4.4). Borrowed. */
     const char *runtime_dir;
-    /* uid allowed on the local socket; -1 (default) means the server's. */
+    /* uid allowed on the local socket; -1 (default) means the server's.
+     * Values outside -1..UINT32_MAX-1 make ssb_server_create() fail. */
     int64_t allowed_uid;
-    /* Codecs the server may encode (mask of SSB_CODEC_BIT); 0 = all. */
+    /* Codecs the server may encode (mask of SSB_CODEC_BIT); 0 = all that
+     * have an installed encoder. */
     uint32_t codecs;
-    /* Encoder element name or pipeline fragment; NULL = automatic.  The
-     * environment variable SSB_ENCODER overrides it. Borrowed. */
+    /* Encoder element name ("x264enc") or GStreamer pipeline fragment
+     * ("x264enc speed-preset=fast ! video/x-h264,profile=main") tried
+     * first for the codec it produces; NULL = automatic (hardware first,
+     * then software).  The environment variable SSB_ENCODER overrides it.
+     * A missing or failing one is logged once and the next is used.
+     * Borrowed. */
     const char *encoder;
-    /* Rate control bounds for remote clients. */
+    /* Rate control bounds for remote clients (spec 5.3); 0 = defaults
+     * (300 kbit/s, 12000 kbit/s, 60 fps).  Video starts at the maximum. */
     uint32_t min_bitrate_kbps, max_bitrate_kbps;
     uint32_t max_fps;
 };
@@ -60,7 +67,9 @@ ssb_server_create(SpiceServer *spice, const SpiceCoreInterface *core,
                   const struct ssb_server_options *opts);
 
 /* Disconnects every client (GOODBYE), removes the port and the local socket
- * directory, and gives every held buffer back.  Accepts NULL. */
+ * directory, and gives every held buffer back: pending done() callbacks run
+ * last, and API calls they make return -ESHUTDOWN (a submit still gets its
+ * done()).  Accepts NULL. */
 SSB_SERVER_EXPORT void ssb_server_destroy(struct ssb_server *server);
 
 /* Scanout lifecycle (spec 4.3).  @scanout_id < SSB_PROTO_MAX_SCANOUTS;
@@ -77,8 +86,11 @@ SSB_SERVER_EXPORT int ssb_server_scanout_disable(struct ssb_server *server, uint
 enum ssb_server_buffer_kind {
     /* CPU pixels; copied (damaged region only) before submit returns. */
     SSB_SERVER_BUFFER_PIXELS = 1,
-    /* A region of a shareable memfd: forwarded to local clients without a
-     * copy; the server dup()s the fd for as long as it needs it. */
+    /* A region of a shareable memfd (sealed at least F_SEAL_SHRINK):
+     * forwarded to local clients without a copy, as a read-only reopen of
+     * the fd.  A memfd's inode is mode 0777, so when a client of another
+     * uid is allowed (allowed_uid), fchmod() the memfd to 0400 first or
+     * that client could reopen it writable through /proc. */
     SSB_SERVER_BUFFER_MEMFD = 2,
     /* DMA-BUF planes: forwarded to local clients that can import them,
      * mapped and read for the others. fds dup()ed likewise. */
@@ -148,11 +160,38 @@ struct ssb_server_stats {
      * connection as reported through ssb_server_channel_event(); 0 if
      * unknown. */
     int32_t port_family;
+    /* Remote video (spec 5), over all scanouts. */
+    uint64_t video_frames_encoded;
+    uint64_t video_keyframes;
+    uint64_t video_bytes;          /* encoded bytes (before chunking) */
+    uint32_t video_bitrate_kbps;   /* highest current target of any scanout */
+    uint32_t video_max_fps;        /* highest current frame rate cap */
 };
 
 /* Copies the current counters into @stats. */
 SSB_SERVER_EXPORT void ssb_server_get_stats(const struct ssb_server *server,
                                             struct ssb_server_stats *stats);
+
+/* The remote video of one scanout.  Latencies are over the last 256
+ * frames, in microseconds. */
+struct ssb_server_video_info {
+    uint32_t codec;                /* enum ssb_codec */
+    char encoder[64];              /* element factory in use, "" if none */
+    uint32_t width, height;
+    uint32_t clients;              /* remote clients of this stream */
+    uint32_t bitrate_kbps;         /* current target */
+    uint32_t max_fps;              /* current frame rate cap */
+    uint64_t frames_encoded, keyframes, bytes;
+    uint64_t frames_skipped;       /* superseded before encoding */
+    uint32_t encode_us_p50, encode_us_p99;  /* pushed -> encoded (convert + encode) */
+    uint32_t send_us_p50, send_us_p99;      /* submit -> last chunk read */
+};
+
+/* Fills @info for the first stream (codec order of spec 5.1) of
+ * @scanout_id.  Returns 0, -EINVAL or -ENOENT (no remote video for it). */
+SSB_SERVER_EXPORT int ssb_server_get_scanout_video(const struct ssb_server *server,
+                                                   uint32_t scanout_id,
+                                                   struct ssb_server_video_info *info);
 
 #ifdef __cplusplus
 }
