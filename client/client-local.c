@@ -35,7 +35,7 @@ ssb_client_local_decline(SsbClient *client, guint32 code, const char *reason)
     msg.u.local_decline.code = code;
     g_strlcpy(msg.u.local_decline.reason, reason, sizeof(msg.u.local_decline.reason));
     ssb_client_send_port(client, &msg);
-    ssb_client_emit_ready(client, SSB_CLIENT_PATH_NONE);
+    ssb_client_emit_ready_remote(client);
 }
 
 void
@@ -57,7 +57,9 @@ ssb_client_local_path_fail(SsbClient *client, const GError *error, guint32 code)
         ssb_local_link_send(client->link, &msg, NULL);
     }
     client->local_state = SSB_LOCAL_FAILED;
-    client->path = SSB_CLIENT_PATH_NONE;
+    /* The server falls back to video if it can (spec 4.4). */
+    client->path = ssb_client_video_possible(client) ? SSB_CLIENT_PATH_VIDEO
+                                                     : SSB_CLIENT_PATH_NONE;
     ssb_client_local_stop(client);
     for (guint i = 0; i < SSB_PROTO_MAX_SCANOUTS; i++) {
         ssb_client_scanout_clear_local(client, &client->scanouts[i]);
@@ -178,7 +180,10 @@ handle_slot_announce(SsbClient *client, const struct ssb_msg_slot_announce *anno
     }
     slot = ssb_slot_new(announce, fds, n_fds, client->link, &error);
     if (slot == NULL) {
-        ssb_client_local_path_fail(client, error, SSB_ERROR_PROTOCOL);
+        /* Past the slot cap is a LIMIT, anything else malformed data. */
+        ssb_client_local_path_fail(client, error,
+                                   g_error_matches(error, SSB_CLIENT_ERROR, SSB_CLIENT_ERROR_FAILED)
+                                       ? SSB_ERROR_LIMIT : SSB_ERROR_PROTOCOL);
         return;
     }
     /* A re-announce replaces (and retires) the old slot (spec 4.5). */
@@ -240,6 +245,8 @@ handle_welcome(SsbClient *client)
 {
     g_clear_handle_id(&client->welcome_timeout_id, g_source_remove);
     client->local_state = SSB_LOCAL_ACTIVE;
+    /* Also after "ready" already went out (a late offer): the path changes. */
+    client->path = SSB_CLIENT_PATH_LOCAL;
     ssb_client_emit_ready(client, SSB_CLIENT_PATH_LOCAL);
 }
 

@@ -61,8 +61,12 @@ send_client_hello(SsbClient *client)
     hello->version_minor = SSB_PROTO_VERSION_MINOR;
     hello->max_width = SSB_PROTO_MAX_DIMENSION;
     hello->max_height = SSB_PROTO_MAX_DIMENSION;
+    /* Video is offered alongside the local path: it is the fallback. */
+    hello->codecs = ssb_client_video_codecs(client, &hello->preferred_codec);
+    if (hello->codecs != 0)
+        hello->caps = SSB_CAP_VIDEO | SSB_CAP_FEEDBACK | SSB_CAP_KEYFRAME_REQUEST;
     if (client->want_local) {
-        hello->caps = SSB_CAP_SHM | SSB_CAP_LOCAL_SOCKET;
+        hello->caps |= SSB_CAP_SHM | SSB_CAP_LOCAL_SOCKET;
         hello->flags = SSB_CLIENT_WANT_LOCAL;
         if (n_formats > 0)
             hello->caps |= SSB_CAP_DMABUF;
@@ -74,6 +78,8 @@ send_client_hello(SsbClient *client)
             hello->formats[i].modifier = f->modifier;
         }
     }
+    client->caps = hello->caps;
+    client->codecs = hello->codecs;
     ssb_client_send_port(client, &msg);
 }
 
@@ -84,7 +90,7 @@ offer_timeout(gpointer user_data)
 
     client->offer_timeout_id = 0;
     g_debug("no LOCAL_OFFER from the server");
-    ssb_client_emit_ready(client, SSB_CLIENT_PATH_NONE);
+    ssb_client_emit_ready_remote(client);
     return G_SOURCE_REMOVE;
 }
 
@@ -100,6 +106,7 @@ handle_server_hello(SsbClient *client, const struct ssb_msg_server_hello *hello)
         return;
     }
     client->server_caps = hello->caps;
+    client->server_codecs = hello->codecs;
     client->want_local = client->allow_local && !client->force_remote &&
                          (hello->caps & SSB_CAP_LOCAL_SOCKET) && (hello->caps & SSB_CAP_SHM);
     client->state = SSB_STATE_ACTIVE;
@@ -110,7 +117,7 @@ handle_server_hello(SsbClient *client, const struct ssb_msg_server_hello *hello)
     if (client->want_local)
         client->offer_timeout_id = g_timeout_add(OFFER_TIMEOUT_MS, offer_timeout, client);
     else
-        ssb_client_emit_ready(client, SSB_CLIENT_PATH_NONE);
+        ssb_client_emit_ready_remote(client);
 }
 
 static void
@@ -119,12 +126,22 @@ handle_scanout(SsbClient *client, enum ssb_msg_type type, const struct ssb_msg_s
     SsbScanout *scanout = &client->scanouts[msg->scanout_id];
     gboolean create = type == SSB_MSG_SCANOUT_CREATE;
 
+    /* Spec 4.3 id rules; breaking them is PROTOCOL (spec 8.2). */
     if (scanout->exists == create) {
-        ssb_client_fail_literal(client, SSB_CLIENT_ERROR_PROTOCOL, SSB_ERROR_STATE,
+        ssb_client_fail_literal(client, SSB_CLIENT_ERROR_PROTOCOL, SSB_ERROR_PROTOCOL,
                                 create ? "SCANOUT_CREATE for an existing scanout"
                                        : "SCANOUT_RESIZE for an unknown scanout");
         return;
     }
+    if (!create && msg->display_channel_id != scanout->info.display_channel_id) {
+        ssb_client_fail_literal(client, SSB_CLIENT_ERROR_PROTOCOL, SSB_ERROR_PROTOCOL,
+                                "SCANOUT_RESIZE changes the scanout's display channel");
+        return;
+    }
+    if (create)
+        ssb_client_video_scanout_created(client, msg->scanout_id);
+    else if (!ssb_client_video_scanout_changing(client, msg->scanout_id, FALSE))
+        return;
     scanout->exists = TRUE;
     scanout->info.display_channel_id = msg->display_channel_id;
     scanout->info.width = msg->width;
@@ -142,10 +159,12 @@ handle_scanout_destroy(SsbClient *client, guint32 scanout_id)
     SsbScanout *scanout = &client->scanouts[scanout_id];
 
     if (!scanout->exists) {
-        ssb_client_fail_literal(client, SSB_CLIENT_ERROR_PROTOCOL, SSB_ERROR_STATE,
+        ssb_client_fail_literal(client, SSB_CLIENT_ERROR_PROTOCOL, SSB_ERROR_PROTOCOL,
                                 "SCANOUT_DESTROY for an unknown scanout");
         return;
     }
+    if (!ssb_client_video_scanout_changing(client, scanout_id, TRUE))
+        return;
     /* Slots stay until SLOT_RETIRE arrives on the local socket. */
     scanout->exists = FALSE;
     scanout->path_name = NULL;
@@ -185,6 +204,9 @@ dispatch_active(SsbClient *client, const struct ssb_msg *msg)
         return;
     case SSB_MSG_SCANOUT_DESTROY:
         handle_scanout_destroy(client, msg->u.scanout_destroy.scanout_id);
+        return;
+    case SSB_MSG_VIDEO_FRAME:
+        ssb_client_handle_video_frame(client, &msg->u.video_frame);
         return;
     case SSB_MSG_LOCAL_OFFER:
         g_clear_handle_id(&client->offer_timeout_id, g_source_remove);

@@ -9,6 +9,8 @@
 #include <spice-sideband/client.h>
 #include <spice-sideband/proto.h>
 
+#include <gst/gst.h>
+
 G_BEGIN_DECLS
 
 #define SSB_LOG_DOMAIN "spice-sideband-client"
@@ -35,9 +37,15 @@ SsbLocalLink *ssb_local_link_connect(const char *path, GMainContext *context,
 SsbLocalLink *ssb_local_link_ref(SsbLocalLink *link);
 /* Accepts NULL. Any thread. */
 void ssb_local_link_unref(SsbLocalLink *link);
-/* Sends one message (borrowed).  Any thread; never blocks.  FALSE with
- * @error if the link is closed or the socket refuses it. */
+/* Sends one message (borrowed), or queues it (at most 512 packets) until
+ * the socket takes it.  Any thread; never blocks.  FALSE with @error if the
+ * link is closed; a full queue fails the local path with LIMIT. */
 gboolean ssb_local_link_send(SsbLocalLink *link, const struct ssb_msg *msg, GError **error);
+/* Counts one more live slot; FALSE (nothing counted) past the protocol's
+ * bound (spec 4.5, 6.1).  Any thread. */
+gboolean ssb_local_link_slot_hold(SsbLocalLink *link);
+/* Uncounts a slot counted by ssb_local_link_slot_hold().  Any thread. */
+void ssb_local_link_slot_drop(SsbLocalLink *link);
 /* Stops reading, closes the socket and forgets the callbacks.  Frames still
  * holding the link then release nothing.  Main context only; idempotent. */
 void ssb_local_link_shutdown(SsbLocalLink *link);
@@ -145,10 +153,94 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SsbSlot, ssb_slot_unref)
  * last unref gives it back.  Transfer full. */
 SsbFrame *ssb_frame_new_local(SsbSlot *slot, const struct ssb_msg_frame *msg,
                               gint64 t_received_us);
-/* "shm" / "dmabuf" / "video". */
+/* Fields of a decoded remote frame that SsbFrame reports. */
+typedef struct {
+    guint scanout_id;
+    enum ssb_codec codec;
+    guint64 seq;
+    gint64 t_submit_us, t_encoded_us;  /* server clock */
+    gint64 t_received_us, t_decoded_us; /* client clock */
+    guint32 encoded_size;
+    gboolean keyframe;
+} SsbVideoFrameInfo;
+
+/* Creates a VIDEO frame on @sample (borrowed; a reference is kept), which
+ * must hold one BGRx picture.  NULL if it cannot be mapped.  Transfer full. */
+SsbFrame *ssb_frame_new_video(GstSample *sample, const SsbVideoFrameInfo *info);
+/* How the frame arrived: "shm", "dmabuf", or the codec name of a VIDEO
+ * frame ("h264", ...).  Static string. */
 const char *ssb_frame_get_backing_name(const SsbFrame *frame);
 
+/* -------------------------------------------------------------- decoder.c */
+
+/* Codecs (SSB_CODEC_BIT mask) this process can decode; probes the
+ * GStreamer registry once (hardware decoders first).  Any thread. */
+guint32 ssb_decoder_probe_codecs(void);
+/* The decoder element used for @codec (static string), or NULL. */
+const char *ssb_decoder_element_for(enum ssb_codec codec);
+
+typedef struct _SsbDecoder SsbDecoder;
+
+/* One decoder output.  @sample is NULL for a picture that was decoded but
+ * superseded by a newer one before the main context took it. */
+typedef struct {
+    GstSample *sample;            /* borrowed */
+    guint64 seq;
+    gint64 t_decoded_us;          /* g_get_monotonic_time() in the streaming thread */
+} SsbDecoded;
+
+typedef struct {
+    void (*decoded)(const SsbDecoded *decoded, gpointer user_data);
+    /* The pipeline failed (bus ERROR or WARNING); it produces nothing more. */
+    void (*failed)(const char *message, gpointer user_data);
+} SsbDecoderCallbacks;
+
+/* Builds and starts a decode pipeline for @codec.  Callbacks run on
+ * @context (borrowed), never after ssb_decoder_free().  NULL with @error
+ * when the codec has no decoder or the pipeline does not start. */
+SsbDecoder *ssb_decoder_new(enum ssb_codec codec, GMainContext *context,
+                            const SsbDecoderCallbacks *callbacks, gpointer user_data,
+                            GError **error);
+/* Stops the pipeline (joins its threads); accepts NULL. */
+void ssb_decoder_free(SsbDecoder *decoder);
+/* Queues one encoded frame; takes ownership of @data (g_free). */
+gboolean ssb_decoder_push(SsbDecoder *decoder, guint8 *data, gsize size, guint64 seq);
+enum ssb_codec ssb_decoder_get_codec(const SsbDecoder *decoder);
+const char *ssb_decoder_get_element_name(const SsbDecoder *decoder);
+/* Test hook: sleep @delay_ms after each decoded picture (a slow client). */
+void ssb_decoder_set_delay(SsbDecoder *decoder, guint delay_ms);
+
 /* --------------------------------------------------------------- client*.c */
+
+/* A whole encoded frame handed to the decoder, until its outcome is known. */
+typedef struct {
+    guint64 seq;
+    guint64 t_submit_us, t_encoded_us;
+    gint64 t_received_us;
+    guint32 size;
+    gboolean keyframe;
+} SsbVideoInFlight;
+
+/* Remote path state of one scanout (client-video.c). */
+typedef struct {
+    SsbClient *client;            /* borrowed back pointer */
+    guint id;
+    SsbDecoder *decoder;          /* owned; NULL until a keyframe */
+    gboolean assembling;          /* between FIRST_CHUNK and LAST_CHUNK */
+    struct ssb_msg_video_frame head; /* fields of the frame being assembled */
+    GByteArray *buf;              /* its bytes so far, owned */
+    gint64 t_last_chunk_us;
+    gboolean have_seq;
+    guint64 last_seq;             /* last seq started on this scanout id */
+    gboolean have_feedback;
+    guint64 last_feedback_seq;    /* last FEEDBACK sent */
+    gboolean need_keyframe;
+    gboolean had_keyframe;
+    gint64 keyframe_requested_us; /* 0: no request outstanding */
+    GArray *in_flight;            /* SsbVideoInFlight, owned */
+    const char *decoder_name;     /* static, or NULL */
+    SsbVideoStats stats;
+} SsbVideoScanout;
 
 typedef struct {
     gboolean exists;              /* announced on the port */
@@ -156,6 +248,7 @@ typedef struct {
     SsbSlot *slots[SSB_PROTO_MAX_SLOTS]; /* local socket state, owned */
     SsbFrame *pending;            /* newest frame not taken yet, owned */
     const char *path_name;        /* static */
+    SsbVideoScanout video;
 } SsbScanout;
 
 typedef enum {
@@ -200,6 +293,18 @@ struct _SsbClient {
 
     SsbScanout scanouts[SSB_PROTO_MAX_SCANOUTS];
     GList *ready_tasks;           /* GTask*, owned */
+
+    /* Remote path (client-video.c) */
+    char *codec_pref;             /* "codec" property */
+    char *codec_allow;            /* "codecs" property */
+    guint decode_delay_ms;        /* "decode-delay-ms" test property */
+    guint32 codecs;               /* what CLIENT_HELLO offered */
+    guint64 caps;                 /* what CLIENT_HELLO offered */
+    guint32 server_codecs;
+    gsize video_buffered;         /* reassembly bytes, all scanouts */
+    /* Test hook: port messages go here instead of the port. */
+    void (*port_sink)(const struct ssb_msg *msg, gpointer data);
+    gpointer port_sink_data;
 };
 
 /* client.c */
@@ -234,6 +339,23 @@ void ssb_client_keepalive_stop(SsbClient *client);
 /* client-port.c */
 void ssb_client_port_found(SpicePortChannel *port, gpointer user_data);
 void ssb_client_handle_port_message(const struct ssb_msg *msg, gpointer user_data);
+
+/* client-video.c */
+/* The codecs to offer (SSB_CODEC_BIT mask) and the preferred one. */
+guint32 ssb_client_video_codecs(SsbClient *client, guint32 *preferred);
+/* TRUE when both hellos enable video with a codec in common. */
+gboolean ssb_client_video_possible(SsbClient *client);
+/* "ready" for the remote path: VIDEO if possible, else NONE. */
+void ssb_client_emit_ready_remote(SsbClient *client);
+void ssb_client_handle_video_frame(SsbClient *client, const struct ssb_msg_video_frame *msg);
+/* Before SCANOUT_RESIZE / SCANOUT_DESTROY: FALSE (and the client failed)
+ * when a frame of that scanout is half received (spec 5.2). */
+gboolean ssb_client_video_scanout_changing(SsbClient *client, guint scanout_id,
+                                           gboolean destroy);
+/* SCANOUT_CREATE: a fresh scanout waits for its first keyframe. */
+void ssb_client_video_scanout_created(SsbClient *client, guint scanout_id);
+/* Drops the scanout's decoder and buffers (connection closing). */
+void ssb_client_video_clear(SsbClient *client, SsbScanout *scanout);
 
 /* client-local.c */
 void ssb_client_handle_offer(SsbClient *client, const struct ssb_msg_local_offer *offer);

@@ -18,6 +18,9 @@ enum {
     PROP_SESSION,
     PROP_ALLOW_LOCAL,
     PROP_FORCE_REMOTE,
+    PROP_CODEC,
+    PROP_CODECS,
+    PROP_DECODE_DELAY_MS,
     N_PROPS
 };
 
@@ -68,11 +71,17 @@ complete_ready_tasks(SsbClient *client, const GError *error)
 void
 ssb_client_emit_ready(SsbClient *client, SsbClientPath path)
 {
+    g_autoptr(SsbClient) self = NULL;
+
     if (client->ready_emitted || client->state == SSB_STATE_CLOSED)
         return;
+    /* A "ready" handler may drop the application's last reference. */
+    self = g_object_ref(client);
     client->ready_emitted = TRUE;
     client->path = path;
-    g_debug("sideband ready, path %s", path == SSB_CLIENT_PATH_LOCAL ? "local" : "none");
+    g_debug("sideband ready, path %s",
+            path == SSB_CLIENT_PATH_LOCAL ? "local" : path == SSB_CLIENT_PATH_VIDEO ? "video"
+                                                                                    : "none");
     g_signal_emit(client, signals[SIGNAL_READY], 0, path);
     complete_ready_tasks(client, NULL);
 }
@@ -109,8 +118,10 @@ client_shutdown(SsbClient *client, int linger_ms)
     ssb_client_local_stop(client);
     ssb_port_transport_destroy(g_steal_pointer(&client->port), linger_ms);
     g_clear_pointer(&client->watch, ssb_session_watch_free);
-    for (guint i = 0; i < SSB_PROTO_MAX_SCANOUTS; i++)
+    for (guint i = 0; i < SSB_PROTO_MAX_SCANOUTS; i++) {
         ssb_client_scanout_clear_local(client, &client->scanouts[i]);
+        ssb_client_video_clear(client, &client->scanouts[i]);
+    }
     g_signal_emit(client, signals[SIGNAL_CLOSED], 0);
 }
 
@@ -171,6 +182,10 @@ ssb_client_send_port(SsbClient *client, const struct ssb_msg *msg)
 {
     g_autoptr(GError) error = NULL;
 
+    if (client->port_sink != NULL) {
+        client->port_sink(msg, client->port_sink_data);
+        return;
+    }
     if (client->port == NULL)
         return;
     if (!ssb_port_transport_send(client->port, msg, &error))
@@ -392,6 +407,8 @@ ssb_client_finalize(GObject *object)
 
     g_array_unref(client->dmabuf_formats);
     g_main_context_unref(client->context);
+    g_free(client->codec_pref);
+    g_free(client->codec_allow);
     G_OBJECT_CLASS(ssb_client_parent_class)->finalize(object);
 }
 
@@ -409,6 +426,22 @@ ssb_client_set_property(GObject *object, guint prop_id, const GValue *value, GPa
         break;
     case PROP_FORCE_REMOTE:
         client->force_remote = g_value_get_boolean(value);
+        break;
+    case PROP_CODEC:
+        g_free(client->codec_pref);
+        client->codec_pref = g_value_dup_string(value);
+        break;
+    case PROP_CODECS:
+        g_free(client->codec_allow);
+        client->codec_allow = g_value_dup_string(value);
+        break;
+    case PROP_DECODE_DELAY_MS:
+        client->decode_delay_ms = g_value_get_uint(value);
+        for (guint i = 0; i < SSB_PROTO_MAX_SCANOUTS; i++) {
+            if (client->scanouts[i].video.decoder != NULL)
+                ssb_decoder_set_delay(client->scanouts[i].video.decoder,
+                                      client->decode_delay_ms);
+        }
         break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -430,6 +463,15 @@ ssb_client_get_property(GObject *object, guint prop_id, GValue *value, GParamSpe
     case PROP_FORCE_REMOTE:
         g_value_set_boolean(value, client->force_remote);
         break;
+    case PROP_CODEC:
+        g_value_set_string(value, client->codec_pref);
+        break;
+    case PROP_CODECS:
+        g_value_set_string(value, client->codec_allow);
+        break;
+    case PROP_DECODE_DELAY_MS:
+        g_value_set_uint(value, client->decode_delay_ms);
+        break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     }
@@ -447,6 +489,15 @@ install_properties(GObjectClass *object_class)
     props[PROP_FORCE_REMOTE] = g_param_spec_boolean(
         "force-remote", "Force remote", "Never ask for the local path", FALSE,
         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+    props[PROP_CODEC] = g_param_spec_string(
+        "codec", "Codec", "Preferred codec of the remote path (h264, vp8, vp9, av1, h265)",
+        NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+    props[PROP_CODECS] = g_param_spec_string(
+        "codecs", "Codecs", "Comma-separated codecs the client may offer (NULL: all decodable)",
+        NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+    props[PROP_DECODE_DELAY_MS] = g_param_spec_uint(
+        "decode-delay-ms", "Decode delay", "Testing only: extra time per decoded picture", 0,
+        10000, 0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
     g_object_class_install_properties(object_class, N_PROPS, props);
 }
 

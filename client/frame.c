@@ -1,8 +1,8 @@
 /* SsbFrame: one frame of one scanout, lent to the application.
  *
  * A local frame holds its slot; the last unref gives the slot back to the
- * server (SLOT_RELEASE).  The VIDEO backing is reserved for decoded remote
- * frames.
+ * server (SLOT_RELEASE).  A VIDEO frame holds the decoder's GstSample,
+ * mapped for reading, until the last unref.
  *
  * Copyright (C) 2026 The spice-sideband authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -10,6 +10,8 @@
 #include "client-private.h"
 
 #include <string.h>
+
+#include <gst/video/video.h>
 
 struct _SsbFrame {
     gint ref_count;               /* atomic */
@@ -19,8 +21,14 @@ struct _SsbFrame {
     guint32 fourcc;
     SsbFrameBacking backing;
     SsbSlot *slot;                /* owned reference; SHM and DMABUF */
+    GstSample *sample;            /* owned reference; VIDEO */
+    GstVideoFrame video;          /* VIDEO: the sample's buffer, mapped */
+    enum ssb_codec codec;         /* VIDEO */
+    guint32 encoded_size;         /* VIDEO */
     gint64 t_submit_us;
+    gint64 t_encoded_us;
     gint64 t_received_us;
+    gint64 t_decoded_us;
     guint n_rects;
     SsbRect rects[SSB_PROTO_MAX_RECTS];
 };
@@ -44,9 +52,44 @@ ssb_frame_new_local(SsbSlot *slot, const struct ssb_msg_frame *msg, gint64 t_rec
     frame->slot = ssb_slot_ref(slot);
     frame->t_submit_us = (gint64)msg->t_submit_us;
     frame->t_received_us = t_received_us;
+    frame->t_decoded_us = t_received_us;
     frame->n_rects = MIN(msg->n_rects, SSB_PROTO_MAX_RECTS);
     G_STATIC_ASSERT(sizeof(SsbRect) == sizeof(struct ssb_rect));
     memcpy(frame->rects, msg->rects, frame->n_rects * sizeof(SsbRect));
+    return frame;
+}
+
+SsbFrame *
+ssb_frame_new_video(GstSample *sample, const SsbVideoFrameInfo *info)
+{
+    GstVideoInfo vinfo;
+    GstCaps *caps = gst_sample_get_caps(sample);
+    GstBuffer *buffer = gst_sample_get_buffer(sample);
+    SsbFrame *frame;
+
+    if (caps == NULL || buffer == NULL || !gst_video_info_from_caps(&vinfo, caps) ||
+        GST_VIDEO_INFO_FORMAT(&vinfo) != GST_VIDEO_FORMAT_BGRx)
+        return NULL;
+    frame = g_new0(SsbFrame, 1);
+    if (!gst_video_frame_map(&frame->video, &vinfo, buffer, GST_MAP_READ)) {
+        g_free(frame);
+        return NULL;
+    }
+    frame->ref_count = 1;
+    frame->backing = SSB_FRAME_BACKING_VIDEO;
+    frame->sample = gst_sample_ref(sample);
+    frame->scanout_id = info->scanout_id;
+    frame->seq = info->seq;
+    frame->width = (guint)GST_VIDEO_INFO_WIDTH(&vinfo);
+    frame->height = (guint)GST_VIDEO_INFO_HEIGHT(&vinfo);
+    frame->fourcc = SSB_FORMAT_XRGB8888; /* BGRx in memory */
+    frame->codec = info->codec;
+    frame->encoded_size = info->encoded_size;
+    frame->t_submit_us = info->t_submit_us;
+    frame->t_encoded_us = info->t_encoded_us;
+    frame->t_received_us = info->t_received_us;
+    frame->t_decoded_us = info->t_decoded_us;
+    frame->n_rects = 0; /* a decoded picture: the whole surface */
     return frame;
 }
 
@@ -66,6 +109,10 @@ ssb_frame_unref(SsbFrame *frame)
     if (frame->slot != NULL) {
         ssb_slot_give_back(frame->slot, frame->seq);
         ssb_slot_unref(frame->slot);
+    }
+    if (frame->sample != NULL) {
+        gst_video_frame_unmap(&frame->video);
+        gst_sample_unref(frame->sample);
     }
     g_free(frame);
 }
@@ -121,7 +168,7 @@ ssb_frame_get_backing_name(const SsbFrame *frame)
     case SSB_FRAME_BACKING_DMABUF:
         return "dmabuf";
     case SSB_FRAME_BACKING_VIDEO:
-        return "video";
+        return ssb_proto_codec_name(frame->codec) ? ssb_proto_codec_name(frame->codec) : "video";
     }
     return "none";
 }
@@ -132,6 +179,11 @@ ssb_frame_get_data(const SsbFrame *frame, guint *stride)
     const struct ssb_msg_slot_announce *layout;
 
     g_return_val_if_fail(frame != NULL, NULL);
+    if (frame->backing == SSB_FRAME_BACKING_VIDEO) {
+        if (stride != NULL)
+            *stride = (guint)GST_VIDEO_FRAME_PLANE_STRIDE(&frame->video, 0);
+        return GST_VIDEO_FRAME_PLANE_DATA(&frame->video, 0);
+    }
     if (frame->backing != SSB_FRAME_BACKING_SHM)
         return NULL;
     layout = ssb_slot_get_layout(frame->slot);
@@ -185,4 +237,34 @@ ssb_frame_get_t_received_us(const SsbFrame *frame)
 {
     g_return_val_if_fail(frame != NULL, 0);
     return frame->t_received_us;
+}
+
+gint64
+ssb_frame_get_t_decoded_us(const SsbFrame *frame)
+{
+    g_return_val_if_fail(frame != NULL, 0);
+    return frame->t_decoded_us;
+}
+
+gint64
+ssb_frame_get_t_encoded_us(const SsbFrame *frame)
+{
+    g_return_val_if_fail(frame != NULL, 0);
+    return frame->t_encoded_us;
+}
+
+const char *
+ssb_frame_get_codec(const SsbFrame *frame)
+{
+    g_return_val_if_fail(frame != NULL, NULL);
+    if (frame->backing != SSB_FRAME_BACKING_VIDEO)
+        return NULL;
+    return ssb_proto_codec_name(frame->codec);
+}
+
+guint
+ssb_frame_get_encoded_size(const SsbFrame *frame)
+{
+    g_return_val_if_fail(frame != NULL, 0);
+    return frame->encoded_size;
 }

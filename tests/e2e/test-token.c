@@ -99,7 +99,8 @@ run_port_only(const char *property)
     TestVmm *vmm = test_vmm_start(FALSE, NULL);
     TestClient *tc = test_client_new(vmm);
 
-    g_object_set(tc->client, property, g_str_equal(property, "force-remote"), NULL);
+    /* No codecs: no video either (the remote path is test-video.c's). */
+    g_object_set(tc->client, property, g_str_equal(property, "force-remote"), "codecs", "", NULL);
     test_client_connect_ready(tc);
     g_assert_cmpint(tc->path, ==, SSB_CLIENT_PATH_NONE);
     g_assert_cmpuint(test_vmm_submit(vmm, 0, NULL), >, 0);
@@ -131,8 +132,12 @@ test_server_without_local(void)
     TestVmm *vmm = test_vmm_start(TRUE, args);
     TestClient *tc = test_client_new(vmm);
 
+    g_auto(GStrv) codecs = ssb_client_list_decodable_codecs();
+
+    /* No local socket: the remote path, when there is a codec. */
     test_client_connect_ready(tc);
-    g_assert_cmpint(tc->path, ==, SSB_CLIENT_PATH_NONE);
+    g_assert_cmpint(tc->path, ==, codecs[0] != NULL ? SSB_CLIENT_PATH_VIDEO
+                                                    : SSB_CLIENT_PATH_NONE);
     g_assert_no_error(tc->error);
     test_client_free(tc);
     test_vmm_stop(vmm);
@@ -149,6 +154,7 @@ test_refused_hello(void)
     TestClient *tc = test_client_new(vmm);
     g_autofree char *log = NULL;
 
+    g_object_set(tc->client, "codecs", "", NULL); /* no video fallback */
     test_client_connect_ready(tc);
     g_assert_cmpint(tc->path, ==, SSB_CLIENT_PATH_NONE);
     g_assert_cmpint(test_vmm_stat(vmm, "local_rejected"), ==, 1);

@@ -1,5 +1,12 @@
 /* spice-sideband-dump: connects to a SPICE server, takes frames from the
- * sideband and prints per scanout the path, frame count, rate and latency.
+ * sideband and prints per scanout the path, frame count, rate and latency;
+ * for the remote path also the codec, the decoder, the bitrate, the client
+ * CPU time per frame and, when the source draws common/pattern.h reference
+ * bars under its stamp (the demo does), their PSNR.
+ *
+ * Latency is t_submit (server) -> t_received (local path) or t_decoded
+ * (video).  Both are CLOCK_MONOTONIC: meaningful only when server and
+ * client run on the same host; the output says "same-host".
  *
  * Exit status: 0 done, 1 bad usage, 2 bad URI, 3 server unreachable,
  * 4 password refused, 5 no sideband on the server, 6 sideband failed,
@@ -10,9 +17,12 @@
  */
 #include <spice-sideband/client.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
+#include "pattern.h"
 #include "png.h"
 #include "uri.h"
 
@@ -32,9 +42,14 @@ typedef struct {
     gboolean seen;
     guint frames;
     gint64 first_us, last_us;
-    GArray *latencies;            /* gint64 us, local frames only */
+    GArray *latencies;            /* gint64 us: submit -> received / decoded */
+    GArray *encode_us;            /* video: submit -> encoded (server clock) */
+    GArray *decode_us;            /* video: received -> decoded (client clock) */
     SsbFrame *last;               /* owned, with --png */
     const char *path;
+    const char *codec;            /* static, video frames */
+    double psnr_sum, psnr_min;    /* reference bars, video frames */
+    guint psnr_count;
 } ScanoutStats;
 
 typedef struct {
@@ -45,6 +60,8 @@ typedef struct {
     char *png_dir;
     gboolean json;
     gboolean force_remote;
+    char *codec;
+    gboolean with_display;
     /* state */
     const char *uri;
     GMainLoop *loop;
@@ -54,7 +71,40 @@ typedef struct {
     int exit_code;
     char *error_message;
     ScanoutStats scanouts[MAX_SCANOUTS];
+    gint64 cpu_start_us;          /* process CPU time at the first frame */
+    gint64 cpu_end_us;
+    guint frames_total;
 } Dump;
+
+static gint64
+cpu_time_us(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (gint64)ru.ru_utime.tv_sec * G_USEC_PER_SEC + ru.ru_utime.tv_usec +
+           (gint64)ru.ru_stime.tv_sec * G_USEC_PER_SEC + ru.ru_stime.tv_usec;
+}
+
+/* PSNR of the reference bars under a stamp near the top-left corner; NAN
+ * when the frame has no stamp there (not the pattern, or scaled). */
+static double
+reference_psnr(SsbFrame *frame)
+{
+    guint stride = 0, width = ssb_frame_get_width(frame), height = ssb_frame_get_height(frame);
+    const guint8 *data = ssb_frame_get_data(frame, &stride);
+    guint32 x, y;
+
+    if (data == NULL || width < SSB_PATTERN_HEADER_WIDTH + SSB_PATTERN_CELL ||
+        height < SSB_PATTERN_HEADER_HEIGHT + SSB_PATTERN_CELL)
+        return NAN;
+    /* Only the corner: a full search of a 1080p frame costs milliseconds. */
+    if (!ssb_pattern_find_stamp(data, stride, SSB_PATTERN_STAMP_WIDTH + SSB_PATTERN_CELL,
+                                SSB_PATTERN_STAMP_HEIGHT + SSB_PATTERN_CELL, NULL, &x, &y) ||
+        x + SSB_PATTERN_REF_WIDTH > width || y + SSB_PATTERN_HEADER_HEIGHT > height)
+        return NAN;
+    return ssb_pattern_reference_psnr(data, stride, x, y + SSB_PATTERN_STAMP_HEIGHT);
+}
 
 static void
 dump_finish(Dump *dump, int exit_code, const char *message)
@@ -86,16 +136,34 @@ on_frame(SsbClient *client, SsbFrame *frame, Dump *dump)
     guint id = ssb_frame_get_scanout_id(frame);
     ScanoutStats *s = &dump->scanouts[id % MAX_SCANOUTS];
     gint64 received = ssb_frame_get_t_received_us(frame);
+    /* Same clock only on the same host: local path always, video when the
+     * server runs here too (reported as "same-host"). */
+    gint64 latency = ssb_frame_get_t_decoded_us(frame) - ssb_frame_get_t_submit_us(frame);
 
     s->seen = TRUE;
+    if (dump->frames_total++ == 0)
+        dump->cpu_start_us = cpu_time_us();
+    dump->cpu_end_us = cpu_time_us();
     if (s->frames++ == 0)
         s->first_us = received;
     s->last_us = received;
     s->path = ssb_client_get_path_name(client, id);
-    /* Server and client clocks are the same only on the local path. */
-    if (ssb_frame_get_backing(frame) != SSB_FRAME_BACKING_VIDEO) {
-        gint64 latency = received - ssb_frame_get_t_submit_us(frame);
-        g_array_append_val(s->latencies, latency);
+    g_array_append_val(s->latencies, latency);
+    if (ssb_frame_get_backing(frame) == SSB_FRAME_BACKING_VIDEO) {
+        double psnr = reference_psnr(frame);
+
+        gint64 encode = ssb_frame_get_t_encoded_us(frame) - ssb_frame_get_t_submit_us(frame);
+        gint64 decode = ssb_frame_get_t_decoded_us(frame) - received;
+
+        g_array_append_val(s->encode_us, encode);
+        g_array_append_val(s->decode_us, decode);
+        s->codec = ssb_frame_get_codec(frame);
+        if (!isnan(psnr)) {
+            psnr = MIN(psnr, 99.0); /* identical: INFINITY */
+            s->psnr_min = s->psnr_count == 0 ? psnr : MIN(s->psnr_min, psnr);
+            s->psnr_sum += psnr;
+            s->psnr_count++;
+        }
     }
     if (dump->png_dir != NULL) {
         g_clear_pointer(&s->last, ssb_frame_unref);
@@ -181,6 +249,43 @@ stats_fps(const ScanoutStats *s)
     return (double)(s->frames - 1) * 1e6 / (double)(s->last_us - s->first_us);
 }
 
+/* Encoded kbit/s received between the first and the last delivered video
+ * frame (every received frame counts, shown or not). */
+static double
+stats_kbps(Dump *dump, guint id)
+{
+    const ScanoutStats *s = &dump->scanouts[id];
+    SsbVideoStats stats;
+
+    if (s->frames < 2 || s->last_us <= s->first_us || s->codec == NULL ||
+        !ssb_client_get_video_stats(dump->client, id, &stats))
+        return 0.0;
+    return (double)stats.bytes_received * 8.0 * 1000.0 / (double)(s->last_us - s->first_us);
+}
+
+static double
+cpu_ms_per_frame(const Dump *dump)
+{
+    if (dump->frames_total < 2)
+        return 0.0;
+    return (double)(dump->cpu_end_us - dump->cpu_start_us) / 1000.0 / (dump->frames_total - 1);
+}
+
+static const char *
+path_label(const Dump *dump)
+{
+    if (!dump->ready)
+        return "not ready";
+    switch (dump->path) {
+    case SSB_CLIENT_PATH_LOCAL:
+        return "local";
+    case SSB_CLIENT_PATH_VIDEO:
+        return "video";
+    default:
+        return "control only";
+    }
+}
+
 static void
 save_pngs(Dump *dump)
 {
@@ -202,9 +307,7 @@ print_text(Dump *dump)
 {
     g_autoptr(GArray) ids = ssb_client_list_scanouts(dump->client);
 
-    g_print("sideband: %s\n", dump->ready ? (dump->path == SSB_CLIENT_PATH_LOCAL ? "local"
-                                                                                   : "control only")
-                                          : "not ready");
+    g_print("sideband: %s\n", path_label(dump));
     for (guint i = 0; i < ids->len; i++) {
         guint id = g_array_index(ids, guint, i);
         ScanoutStats *s = &dump->scanouts[id];
@@ -214,9 +317,20 @@ print_text(Dump *dump)
         g_print("scanout %u: %ux%u display %u path %s frames %u fps %.1f", id, info.width,
                 info.height, info.display_channel_id, ssb_client_get_path_name(dump->client, id),
                 s->frames, stats_fps(s));
+        if (s->codec != NULL)
+        {
+            const char *decoder = ssb_client_get_decoder_name(dump->client, id);
+
+            g_print(" codec %s decoder %s bitrate %.0f kbit/s", s->codec,
+                    decoder != NULL ? decoder : "none", stats_kbps(dump, id));
+        }
         if (s->latencies->len > 0)
-            g_print(" latency p50 %.3f ms p99 %.3f ms", percentile_ms(s->latencies, 50),
+            g_print(" latency (same-host, submit->%s) p50 %.3f ms p99 %.3f ms",
+                    s->codec != NULL ? "decoded" : "received", percentile_ms(s->latencies, 50),
                     percentile_ms(s->latencies, 99));
+        if (s->psnr_count > 0)
+            g_print(" psnr(ref bars) mean %.1f dB min %.1f dB", s->psnr_sum / s->psnr_count,
+                    s->psnr_min);
         g_print("\n");
     }
 }
@@ -228,9 +342,13 @@ print_json(Dump *dump)
     g_autofree char *uri = g_strescape(dump->uri, NULL);
     g_autofree char *error = dump->error_message ? g_strescape(dump->error_message, NULL) : NULL;
 
-    g_print("{\"uri\": \"%s\", \"ready\": %s, \"path\": \"%s\", \"exit_code\": %d, ", uri,
+    g_print("{\"uri\": \"%s\", \"ready\": %s, \"path\": \"%s\", \"exit_code\": %d, "
+            "\"cpu_ms_per_frame\": %.3f, \"latency_clock\": \"same-host\", ", uri,
             dump->ready ? "true" : "false",
-            dump->path == SSB_CLIENT_PATH_LOCAL ? "local" : "none", dump->exit_code);
+            dump->path == SSB_CLIENT_PATH_LOCAL   ? "local"
+            : dump->path == SSB_CLIENT_PATH_VIDEO ? "video"
+                                                  : "none",
+            dump->exit_code, cpu_ms_per_frame(dump));
     if (error != NULL)
         g_print("\"error\": \"%s\", ", error);
     g_print("\"scanouts\": [");
@@ -242,15 +360,47 @@ print_json(Dump *dump)
         ssb_client_get_scanout(dump->client, id, &info);
         g_print("%s{\"id\": %u, \"width\": %u, \"height\": %u, \"display_channel_id\": %u, "
                 "\"path\": \"%s\", \"frames\": %u, \"fps\": %.2f, \"latency_p50_ms\": %.3f, "
-                "\"latency_p99_ms\": %.3f}", i ? ", " : "", id, info.width, info.height,
+                "\"latency_p99_ms\": %.3f", i ? ", " : "", id, info.width, info.height,
                 info.display_channel_id, ssb_client_get_path_name(dump->client, id), s->frames,
                 stats_fps(s), percentile_ms(s->latencies, 50), percentile_ms(s->latencies, 99));
+        if (s->codec != NULL) {
+            const char *decoder = ssb_client_get_decoder_name(dump->client, id);
+
+            g_print(", \"codec\": \"%s\", \"decoder\": \"%s\", \"bitrate_kbps\": %.1f", s->codec,
+                    decoder ? decoder : "none", stats_kbps(dump, id));
+            g_print(", \"encode_p50_ms\": %.3f, \"decode_p50_ms\": %.3f, \"decode_p99_ms\": %.3f",
+                    percentile_ms(s->encode_us, 50), percentile_ms(s->decode_us, 50),
+                    percentile_ms(s->decode_us, 99));
+        }
+        if (s->psnr_count > 0)
+            g_print(", \"psnr_ref_mean_db\": %.2f, \"psnr_ref_min_db\": %.2f",
+                    s->psnr_sum / s->psnr_count, s->psnr_min);
+        g_print("}");
     }
     g_print("]}\n");
 }
 
+/* The dump takes frames from the sideband only: the stock display and
+ * cursor channels would make the server compress every frame a second time
+ * (and this process decode it), which skews what the dump measures. */
+static gboolean
+disconnect_channel(gpointer channel)
+{
+    spice_channel_disconnect(channel, SPICE_CHANNEL_NONE);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+on_channel_new(SpiceSession *session, SpiceChannel *channel, Dump *dump)
+{
+    if (!dump->with_display &&
+        (SPICE_IS_DISPLAY_CHANNEL(channel) || SPICE_IS_CURSOR_CHANNEL(channel)))
+        g_idle_add_full(G_PRIORITY_HIGH, disconnect_channel, g_object_ref(channel),
+                        g_object_unref);
+}
+
 static SpiceSession *
-make_session(Dump *dump, const SsbDumpTarget *target)
+make_session(Dump *dump, const SsbUriTarget *target)
 {
     SpiceSession *session = spice_session_new();
 
@@ -262,6 +412,8 @@ make_session(Dump *dump, const SsbDumpTarget *target)
     }
     if (dump->password != NULL)
         g_object_set(session, "password", dump->password, NULL);
+    g_object_set(session, "enable-audio", FALSE, NULL);
+    g_signal_connect(session, "channel-new", G_CALLBACK(on_channel_new), dump);
     return session;
 }
 
@@ -278,6 +430,10 @@ parse_args(Dump *dump, int *argc, char ***argv)
         { "json", 0, 0, G_OPTION_ARG_NONE, &dump->json, "Print one JSON object", NULL },
         { "force-remote", 0, 0, G_OPTION_ARG_NONE, &dump->force_remote,
           "Do not use the local path", NULL },
+        { "with-display", 0, 0, G_OPTION_ARG_NONE, &dump->with_display,
+          "Keep the stock display and cursor channels connected", NULL },
+        { "codec", 0, 0, G_OPTION_ARG_STRING, &dump->codec,
+          "Preferred codec of the remote path (h264, vp8, vp9, av1, h265)", "NAME" },
         { NULL },
     };
     g_autoptr(GOptionContext) context = g_option_context_new("URI");
@@ -292,7 +448,8 @@ parse_args(Dump *dump, int *argc, char ***argv)
     }
     if (*argc != 2 || dump->timeout_s <= 0 || dump->frames < 0) {
         g_printerr("spice-sideband-dump: usage: spice-sideband-dump URI [--password P] "
-                   "[--frames N] [--timeout S] [--png DIR] [--json] [--force-remote]\n");
+                   "[--frames N] [--timeout S] [--png DIR] [--json] [--force-remote] "
+                   "[--codec NAME]\n");
         return EXIT_USAGE;
     }
     dump->uri = (*argv)[1];
@@ -305,11 +462,14 @@ dump_clear(Dump *dump)
     for (guint i = 0; i < MAX_SCANOUTS; i++) {
         g_clear_pointer(&dump->scanouts[i].last, ssb_frame_unref);
         g_array_unref(dump->scanouts[i].latencies);
+        g_array_unref(dump->scanouts[i].encode_us);
+        g_array_unref(dump->scanouts[i].decode_us);
     }
     g_clear_object(&dump->client);
     g_main_loop_unref(dump->loop);
     g_free(dump->password);
     g_free(dump->png_dir);
+    g_free(dump->codec);
     g_free(dump->error_message);
 }
 
@@ -317,7 +477,7 @@ static void
 run(Dump *dump, SpiceSession *session)
 {
     dump->client = ssb_client_new(session);
-    g_object_set(dump->client, "force-remote", dump->force_remote, NULL);
+    g_object_set(dump->client, "force-remote", dump->force_remote, "codec", dump->codec, NULL);
     g_signal_connect(dump->client, "ready", G_CALLBACK(on_ready), dump);
     g_signal_connect(dump->client, "frame", G_CALLBACK(on_frame), dump);
     g_signal_connect(dump->client, "error", G_CALLBACK(on_error), dump);
@@ -334,18 +494,21 @@ int
 main(int argc, char **argv)
 {
     Dump dump = { 0 };
-    SsbDumpTarget target;
+    SsbUriTarget target;
     g_autoptr(GError) error = NULL;
     SpiceSession *session;
     int code;
 
     dump.loop = g_main_loop_new(NULL, FALSE);
-    for (guint i = 0; i < MAX_SCANOUTS; i++)
+    for (guint i = 0; i < MAX_SCANOUTS; i++) {
         dump.scanouts[i].latencies = g_array_new(FALSE, FALSE, sizeof(gint64));
+        dump.scanouts[i].encode_us = g_array_new(FALSE, FALSE, sizeof(gint64));
+        dump.scanouts[i].decode_us = g_array_new(FALSE, FALSE, sizeof(gint64));
+    }
     code = parse_args(&dump, &argc, &argv);
-    if (code == 0 && !ssb_dump_parse_uri(dump.uri, &target, &error)) {
+    if (code == 0 && !ssb_uri_parse(dump.uri, &target, &error)) {
         g_printerr("spice-sideband-dump: %s\n", error->message);
-        ssb_dump_target_clear(&target);
+        ssb_uri_target_clear(&target);
         code = EXIT_BAD_URI;
     }
     if (code != 0) {
@@ -353,7 +516,7 @@ main(int argc, char **argv)
         return code;
     }
     session = make_session(&dump, &target);
-    ssb_dump_target_clear(&target);
+    ssb_uri_target_clear(&target);
     run(&dump, session);
     if (dump.png_dir != NULL && dump.exit_code == 0)
         save_pngs(&dump);

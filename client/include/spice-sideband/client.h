@@ -48,7 +48,7 @@ typedef enum {
 typedef enum {
     SSB_FRAME_BACKING_SHM = 1,     /* a read-only shared memory mapping */
     SSB_FRAME_BACKING_DMABUF = 2,  /* DMA-BUF planes */
-    SSB_FRAME_BACKING_VIDEO = 3,   /* reserved: a decoded video frame (remote path) */
+    SSB_FRAME_BACKING_VIDEO = 3,   /* a decoded video frame (remote path), system memory */
 } SsbFrameBacking;
 
 typedef struct {
@@ -95,9 +95,9 @@ SSB_CLIENT_EXPORT guint ssb_frame_get_height(const SsbFrame *frame);
 SSB_CLIENT_EXPORT guint32 ssb_frame_get_fourcc(const SsbFrame *frame);
 SSB_CLIENT_EXPORT SsbFrameBacking ssb_frame_get_backing(const SsbFrame *frame);
 
-/* SHM frames: a read-only pointer to the first pixel and the row stride in
- * bytes.  Borrowed: valid while the frame reference is held.  NULL for
- * other backings. */
+/* SHM and VIDEO frames: a read-only pointer to the first pixel (XRGB8888:
+ * B, G, R, x bytes) and the row stride in bytes.  Borrowed: valid while the
+ * frame reference is held.  NULL for DMA-BUF frames. */
 SSB_CLIENT_EXPORT const guint8 *ssb_frame_get_data(const SsbFrame *frame, guint *stride);
 
 /* DMA-BUF frames: fills @info (fds borrowed, see SsbDmabufInfo) and returns
@@ -110,9 +110,22 @@ SSB_CLIENT_EXPORT const SsbRect *ssb_frame_get_damage(const SsbFrame *frame, gui
 
 /* Server CLOCK_MONOTONIC microseconds when the VMM submitted the frame. */
 SSB_CLIENT_EXPORT gint64 ssb_frame_get_t_submit_us(const SsbFrame *frame);
-/* g_get_monotonic_time() when this process received the frame.  On the
- * local path both clocks are the same, so the difference is the latency. */
+/* g_get_monotonic_time() when this process received the frame (VIDEO: its
+ * last chunk).  On the local path both clocks are the same, so the
+ * difference is the latency. */
 SSB_CLIENT_EXPORT gint64 ssb_frame_get_t_received_us(const SsbFrame *frame);
+/* g_get_monotonic_time() when the picture was decoded (VIDEO), or
+ * t_received for local frames.  Compared with t_submit it is the
+ * submit-to-decoded latency only when server and client share a host
+ * (same CLOCK_MONOTONIC). */
+SSB_CLIENT_EXPORT gint64 ssb_frame_get_t_decoded_us(const SsbFrame *frame);
+/* VIDEO frames: server clock microseconds when encoding finished; 0 else. */
+SSB_CLIENT_EXPORT gint64 ssb_frame_get_t_encoded_us(const SsbFrame *frame);
+/* VIDEO frames: the codec name ("h264", "vp8", "vp9", "av1", "h265");
+ * NULL for local frames.  Static string. */
+SSB_CLIENT_EXPORT const char *ssb_frame_get_codec(const SsbFrame *frame);
+/* VIDEO frames: bytes of the encoded frame; 0 for local frames. */
+SSB_CLIENT_EXPORT guint ssb_frame_get_encoded_size(const SsbFrame *frame);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SsbFrame, ssb_frame_unref)
 
@@ -122,7 +135,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SsbFrame, ssb_frame_unref)
 typedef enum {
     SSB_CLIENT_PATH_NONE = 0,   /* control only: no frame path in common */
     SSB_CLIENT_PATH_LOCAL = 1,  /* local socket: shared memory / DMA-BUF */
-    SSB_CLIENT_PATH_VIDEO = 2,  /* reserved: encoded video over the port */
+    SSB_CLIENT_PATH_VIDEO = 2,  /* encoded video over the port (remote path) */
 } SsbClientPath;
 
 #define SSB_TYPE_CLIENT_PATH (ssb_client_path_get_type())
@@ -135,6 +148,19 @@ typedef struct {
     guint32 fourcc;
 } SsbScanoutInfo;
 
+/* Remote path counters of one scanout (ssb_client_get_video_stats()). */
+typedef struct {
+    guint64 frames_received;      /* whole encoded frames */
+    guint64 bytes_received;       /* their encoded bytes */
+    guint64 frames_decoded;       /* pictures out of the decoder */
+    guint64 frames_delivered;     /* "frame" emitted */
+    guint64 frames_dropped;       /* not shown: skipped, superseded, undecodable */
+    guint64 keyframes;            /* keyframes received */
+    guint64 keyframe_requests;    /* KEYFRAME_REQUEST sent */
+    guint64 decode_errors;        /* decoder failures (each rebuilt the pipeline) */
+    guint64 reserved[8];
+} SsbVideoStats;
+
 #define SSB_TYPE_CLIENT (ssb_client_get_type())
 SSB_CLIENT_EXPORT GType ssb_client_get_type(void);
 /* Declared first so that the exported visibility sticks. */
@@ -146,6 +172,23 @@ G_DECLARE_FINAL_TYPE(SsbClient, ssb_client, SSB, CLIENT, GObject)
  *   "session"      SpiceSession*  construct-only
  *   "allow-local"  gboolean       default TRUE: use the local socket if offered
  *   "force-remote" gboolean       default FALSE: never ask for the local path
+ *   "codec"        gchar*         preferred codec for the remote path ("h264",
+ *                                 "vp8", "vp9", "av1", "h265"); default NULL:
+ *                                 no preference (the server picks)
+ *   "codecs"       gchar*         comma-separated codecs the client may offer;
+ *                                 default NULL: every codec with a decoder
+ *   "decode-delay-ms" guint       testing only: sleep this long after each
+ *                                 decoded picture (simulates a slow client)
+ * Codec properties take effect at the handshake (set them before connecting).
+ *
+ * Local or remote is automatic: the client offers the local path (shared
+ * memory) and the remote path (encoded video, spec 5) together; a server on
+ * the same host that welcomes it on the local socket gives "ready" LOCAL,
+ * anything else (another host, a declined or failed local socket,
+ * "force-remote") gives "ready" VIDEO when both sides have a codec in common.
+ * Remote frames are decoded with GStreamer (hardware decoders first) as they
+ * arrive, with no playout delay; a frame counts as displayed for the
+ * server's rate control (FEEDBACK) when "frame" is emitted for it.
  * Signals (all on the default main context):
  *   "ready"           (SsbClientPath path)    handshake done
  *   "scanout-added"   (guint scanout_id)
@@ -174,9 +217,28 @@ SSB_CLIENT_EXPORT gboolean ssb_client_get_scanout(SsbClient *client, guint scano
 /* Ids of the current scanouts, ascending (transfer full: g_array_unref). */
 SSB_CLIENT_EXPORT GArray *ssb_client_list_scanouts(SsbClient *client);
 
-/* How the last frame of @scanout_id arrived: "shm", "dmabuf", or "none"
- * (no frame yet, or the local path ended).  Static string. */
+/* How the last frame of @scanout_id arrived: "shm", "dmabuf", the codec
+ * name of a video frame ("h264", "vp8", ...), or "none" (no frame yet, or
+ * the local path ended).  Static string. */
 SSB_CLIENT_EXPORT const char *ssb_client_get_path_name(SsbClient *client, guint scanout_id);
+
+/* The GStreamer decoder element decoding @scanout_id ("avdec_h264",
+ * "vah264dec", ...), or NULL when it has no video decoder (yet).  Static
+ * string. */
+SSB_CLIENT_EXPORT const char *ssb_client_get_decoder_name(SsbClient *client, guint scanout_id);
+
+/* Fills @stats with the remote path counters of @scanout_id; FALSE if the
+ * scanout is unknown. */
+SSB_CLIENT_EXPORT gboolean ssb_client_get_video_stats(SsbClient *client, guint scanout_id,
+                                                      SsbVideoStats *stats);
+
+/* Asks the server for a keyframe of @scanout_id (remote path, reason USER).
+ * FALSE when video or keyframe requests are not negotiated. */
+SSB_CLIENT_EXPORT gboolean ssb_client_request_keyframe(SsbClient *client, guint scanout_id);
+
+/* Codecs this process can decode, as a NULL-terminated array of names in
+ * the order of spec 5.1 (transfer full: g_strfreev).  Probes GStreamer once. */
+SSB_CLIENT_EXPORT char **ssb_client_list_decodable_codecs(void);
 
 /* The path chosen by the handshake: SSB_CLIENT_PATH_NONE before "ready"
  * and after the local path ended. */
