@@ -1,4 +1,4 @@
-/* Parsing of the viewer-style URIs spice-sideband-dump accepts.
+/* Parsing of the viewer-style URIs the tools accept.
  *
  * Copyright (C) 2026 The spice-sideband authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -36,7 +36,7 @@ parse_port(const char *text, guint *port)
 
 /* "host", "host:port", "[v6]" or "[v6]:port" into @target. */
 static gboolean
-parse_authority(const char *uri, const char *authority, SsbDumpTarget *target, GError **error)
+parse_authority(const char *uri, const char *authority, SsbUriTarget *target, GError **error)
 {
     const char *port_text = NULL;
 
@@ -64,7 +64,7 @@ parse_authority(const char *uri, const char *authority, SsbDumpTarget *target, G
 }
 
 gboolean
-ssb_dump_parse_uri(const char *uri, SsbDumpTarget *target, GError **error)
+ssb_uri_parse(const char *uri, SsbUriTarget *target, GError **error)
 {
     static const char tcp[] = "spice://", unix_scheme[] = "spice+unix://";
     g_autofree char *authority = NULL;
@@ -89,7 +89,7 @@ ssb_dump_parse_uri(const char *uri, SsbDumpTarget *target, GError **error)
 }
 
 void
-ssb_dump_target_clear(SsbDumpTarget *target)
+ssb_uri_target_clear(SsbUriTarget *target)
 {
     g_clear_pointer(&target->host, g_free);
     g_clear_pointer(&target->unix_path, g_free);
