@@ -1,16 +1,17 @@
 #!/bin/sh
 # The README's main job: installs what is missing, builds, starts
-# spice-sideband-demo and shows it two ways at once:
-#   - spice-sideband-dump on the sideband (local shared memory), printing
-#     the path, frame rate and latency per scanout and saving each scanout's
-#     last frame as PNG;
-#   - then Debian's stock remote-viewer on the standard SPICE display
-#     channels (proves the core protocol is untouched), one window per
-#     scanout.
-# They run one after the other: spice-server serves one client at a time.
-# With a $DISPLAY, remote-viewer opens there and the demo runs until its
-# windows are closed (or Ctrl+C).  Without one, everything runs under Xvfb,
-# a screenshot per scanout window is written, and the script prints where.
+# spice-sideband-demo and opens spice-sideband-viewer on it.
+#   With a $DISPLAY: the viewer opens there (one window per scanout, stats
+#   overlay on), on the local path (shared memory); the demo stops when the
+#   viewer's windows are closed.
+#   Without one: everything runs under Xvfb, and the script writes a
+#   screenshot per scanout for each way of viewing the same demo:
+#     sideband-local/   spice-sideband-viewer, shared memory
+#     sideband-remote/  spice-sideband-viewer --force-remote, H.264 over TCP
+#     stock/            Debian's remote-viewer on the standard display
+#                       channels (the core protocol is untouched)
+#   and prints the sideband's per-scanout figures (spice-sideband-dump).
+# The clients run one after the other: spice-server serves one at a time.
 #
 # Environment: SSB_DEMO_SCANOUTS (2), SSB_DEMO_SIZE (1024x768),
 # SSB_DEMO_OUT (output folder, default _build/demo-output).
@@ -29,12 +30,13 @@ fi
 meson compile -C "$build" >/dev/null
 demo=$build/demo/spice-sideband-demo
 dump=$build/tools/spice-sideband-dump
+viewer=$build/tools/viewer/spice-sideband-viewer
 
 scanouts=${SSB_DEMO_SCANOUTS:-2}
 size=${SSB_DEMO_SIZE:-1024x768}
 out=${SSB_DEMO_OUT:-$top/_build/demo-output}
 rm -rf "$out"
-mkdir -p "$out/sideband" "$out/remote-viewer"
+mkdir -p "$out"
 run=$(mktemp -d)
 chmod 700 "$run"
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$run}
@@ -60,54 +62,65 @@ if [ -z "${DISPLAY:-}" ]; then
 fi
 
 "$demo" --scanouts "$scanouts" --size "$size" --fps 30 --damage 10 \
-    --listen "unix:$run/spice.sock" --event-log "$out/events.jsonl" \
-    >"$run/demo.out" 2>"$out/demo.log" &
+    --listen "unix:$run/spice.sock" --listen tcp:127.0.0.1:0 \
+    --event-log "$out/events.jsonl" >"$run/demo.out" 2>"$out/demo.log" &
 pids="$pids $!"
-for _ in $(seq 1 100); do grep -q 'listening on' "$run/demo.out" && break; sleep 0.1; done
-uri=$(sed -n 's/^spice-sideband-demo: listening on //p' "$run/demo.out" | head -n1)
-[ -n "$uri" ] || { echo "demo: the demo did not start:" >&2; cat "$out/demo.log" >&2; exit 1; }
-echo "spice-sideband-demo: $scanouts scanouts of $size, serving $uri"
+for _ in $(seq 1 100); do
+    [ "$(grep -c 'listening on' "$run/demo.out" 2>/dev/null)" = 2 ] && break
+    sleep 0.1
+done
+uri=$(sed -n 's/^spice-sideband-demo: listening on \(spice+unix:.*\)$/\1/p' "$run/demo.out")
+tcp_uri=$(sed -n 's/^spice-sideband-demo: listening on \(spice:.*\)$/\1/p' "$run/demo.out")
+[ -n "$uri" ] && [ -n "$tcp_uri" ] ||
+    { echo "demo: the demo did not start:" >&2; cat "$out/demo.log" >&2; exit 1; }
+echo "spice-sideband-demo: $scanouts scanouts of $size, serving $uri and $tcp_uri"
 
-echo "Sideband (spice-sideband-dump, 5 s):"
-"$dump" "$uri" --timeout 5 --png "$out/sideband" | sed 's/^/  /'
-sleep 0.5  # let spice-server drop the dump's session before the next client
+if [ -z "$headless" ]; then
+    echo "Opening spice-sideband-viewer on $uri (close its windows to stop)."
+    "$viewer" --stats "$uri"
+    exit 0
+fi
+
+echo "Sideband figures (spice-sideband-dump, 3 s each):"
+"$dump" "$uri" --timeout 3 | sed 's/^/  local:  /'
+sleep 0.5  # let spice-server drop each session before the next client
+"$dump" "$tcp_uri" --force-remote --codec h264 --timeout 3 | sed 's/^/  remote: /'
+sleep 0.5
+
+"$viewer" --stats --frames 30 --screenshot "$out/sideband-local" "$uri" \
+    >"$out/viewer-local.log" 2>&1 || { cat "$out/viewer-local.log" >&2; exit 1; }
+sleep 0.5
+"$viewer" --stats --frames 30 --force-remote --codec h264 \
+    --screenshot "$out/sideband-remote" "$tcp_uri" \
+    >"$out/viewer-remote.log" 2>&1 || { cat "$out/viewer-remote.log" >&2; exit 1; }
+sleep 0.5
 
 remote-viewer "$uri" >"$out/remote-viewer.log" 2>&1 &
-viewer=$!
-pids="$pids $viewer"
-
+pids="$pids $!"
 window_of() { # remote-viewer's window for monitor $1 (1-based)
     xdotool search --name "^spice-sideband-demo \\($1\\)\$" 2>/dev/null | head -n1 || true
 }
-
-if [ -n "$headless" ]; then
-    x=0
-    for n in $(seq 1 "$scanouts"); do
-        win=
-        for _ in $(seq 1 100); do
-            win=$(window_of "$n")
-            [ -n "$win" ] && break
-            sleep 0.1
-        done
-        if [ -z "$win" ]; then
-            echo "  remote-viewer window $n did not appear" >&2
-            continue
-        fi
-        xdotool windowmove "$win" "$x" 0
-        x=$((x + ${size%x*} + 20))
-    done
-    sleep 1
-    for n in $(seq 1 "$scanouts"); do
+mkdir -p "$out/stock"
+x=0
+for n in $(seq 1 "$scanouts"); do
+    win=
+    for _ in $(seq 1 100); do
         win=$(window_of "$n")
-        [ -n "$win" ] && import -window "$win" "$out/remote-viewer/scanout-$((n - 1)).png"
+        [ -n "$win" ] && break
+        sleep 0.1
     done
-    echo "Screenshots:"
-    echo "  stock display channel (remote-viewer): $out/remote-viewer/"
-    ls "$out/remote-viewer" | sed 's/^/    /'
-    echo "  sideband (shared memory):              $out/sideband/"
-    ls "$out/sideband" | sed 's/^/    /'
-    echo "  demo log: $out/demo.log; input events: $out/events.jsonl"
-else
-    echo "remote-viewer is showing the standard display channels; close its windows to stop."
-    wait "$viewer" || true
-fi
+    [ -n "$win" ] || { echo "  remote-viewer window $n did not appear" >&2; continue; }
+    xdotool windowmove "$win" "$x" 0
+    x=$((x + ${size%x*} + 20))
+done
+sleep 1
+for n in $(seq 1 "$scanouts"); do
+    win=$(window_of "$n")
+    [ -n "$win" ] && import -window "$win" "$out/stock/scanout-$((n - 1)).png"
+done
+
+echo "Screenshots, one per scanout:"
+for d in sideband-local sideband-remote stock; do
+    echo "  $out/$d/: $(cd "$out/$d" && ls | tr '\n' ' ')"
+done
+echo "Demo log: $out/demo.log; input events: $out/events.jsonl"
