@@ -21,6 +21,7 @@
 #include <spice-client.h>
 
 #include "host-id.h"
+#include "raw-client.h"
 #include "test-pattern.h"
 
 #define W 64
@@ -30,97 +31,27 @@
 /* ---- the VMM subprocess ---- */
 
 struct vmm {
-    GSubprocess *proc;
-    GDataInputStream *out;
-    GOutputStream *in;
-    char *dir;
-    char *spice_path;
+    struct ssb_test_vmm base;
     uint32_t n_scanouts;   /* 0: N_SCANOUTS */
     const char *size;      /* NULL: WxH */
 };
 
-static char *
-vmm_line(struct vmm *vmm)
-{
-    g_autoptr(GError) error = NULL;
-    char *line = g_data_input_stream_read_line(vmm->out, NULL, NULL, &error);
-
-    g_assert_no_error(error);
-    g_assert_nonnull(line);
-    return line;
-}
-
-/* Sends one command and returns its (first) reply line. */
-static char *
-vmm_cmd(struct vmm *vmm, const char *cmd)
-{
-    g_autofree char *text = g_strdup_printf("%s\n", cmd);
-    g_autoptr(GError) error = NULL;
-
-    g_assert_true(g_output_stream_write_all(vmm->in, text, strlen(text), NULL, NULL, &error));
-    g_assert_no_error(error);
-    return vmm_line(vmm);
-}
-
 static void
 vmm_start(struct vmm *vmm, const char *const *extra)
 {
-    g_autoptr(GSubprocessLauncher) launcher =
-        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-    g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GError) error = NULL;
-    g_autofree char *listen = NULL;
-    g_autofree char *line = NULL;
+    g_autofree char *scanouts =
+        g_strdup_printf("--scanouts=%u", vmm->n_scanouts ? vmm->n_scanouts : N_SCANOUTS);
+    g_autofree char *size = vmm->size ? g_strdup_printf("--size=%s", vmm->size)
+                                      : g_strdup_printf("--size=%dx%d", W, H);
+    const char *const args[] = { scanouts, size, NULL };
 
-    vmm->dir = g_dir_make_tmp("ssb-e2e-XXXXXX", NULL);
-    vmm->spice_path = g_build_filename(vmm->dir, "spice.sock", NULL);
-    listen = g_strdup_printf("unix:%s", vmm->spice_path);
-    g_subprocess_launcher_setenv(launcher, "XDG_RUNTIME_DIR", vmm->dir, TRUE);
-    /* The client library leaks at exit; the VMM is checked for leaks. */
-    if (g_getenv("SSB_VMM_ASAN_OPTIONS"))
-        g_subprocess_launcher_setenv(launcher, "ASAN_OPTIONS", g_getenv("SSB_VMM_ASAN_OPTIONS"),
-                                     TRUE);
-    g_ptr_array_add(args, g_strdup(g_getenv("SSB_TEST_VMM")));
-    g_ptr_array_add(args, g_strdup("--listen"));
-    g_ptr_array_add(args, g_strdup(listen));
-    g_ptr_array_add(args, g_strdup_printf("--scanouts=%u",
-                                          vmm->n_scanouts ? vmm->n_scanouts : N_SCANOUTS));
-    g_ptr_array_add(args, vmm->size ? g_strdup_printf("--size=%s", vmm->size)
-                                    : g_strdup_printf("--size=%dx%d", W, H));
-    for (; extra && *extra; extra++)
-        g_ptr_array_add(args, g_strdup(*extra));
-    g_ptr_array_add(args, NULL);
-    vmm->proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)args->pdata, &error);
-    g_assert_no_error(error);
-    vmm->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(vmm->proc));
-    vmm->in = g_subprocess_get_stdin_pipe(vmm->proc);
-    line = vmm_line(vmm);
-    g_assert_cmpstr(line, ==, "READY");
+    ssb_test_vmm_start(&vmm->base, "ssb-e2e-XXXXXX", args, extra);
 }
 
 static void
 vmm_stop(struct vmm *vmm)
 {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GDir) dir = NULL;
-
-    g_output_stream_write_all(vmm->in, "quit\n", 5, NULL, NULL, NULL);
-    g_assert_true(g_subprocess_wait(vmm->proc, NULL, &error));
-    g_assert_no_error(error);
-    g_assert_true(g_subprocess_get_if_exited(vmm->proc));
-    g_assert_cmpint(g_subprocess_get_exit_status(vmm->proc), ==, 0);
-    g_clear_object(&vmm->out);
-    g_clear_object(&vmm->proc);
-    /* The server removed its socket directory. */
-    dir = g_dir_open(vmm->dir, 0, NULL);
-    for (const char *name; (name = g_dir_read_name(dir));) {
-        g_assert_false(g_str_has_prefix(name, "spice-sideband-"));
-        g_autofree char *path = g_build_filename(vmm->dir, name, NULL);
-        g_unlink(path);
-    }
-    g_rmdir(vmm->dir);
-    g_free(vmm->dir);
-    g_free(vmm->spice_path);
+    ssb_test_vmm_stop(&vmm->base, true);
 }
 
 /* Reads a number out of the VMM's stats JSON (flat, integer fields). */
@@ -137,7 +68,7 @@ stat_field(const char *json, const char *name)
 static guint64
 vmm_stat(struct vmm *vmm, const char *name)
 {
-    g_autofree char *json = vmm_cmd(vmm, "stats");
+    g_autofree char *json = ssb_test_vmm_cmd(&vmm->base, "stats");
 
     return stat_field(json, name);
 }
@@ -146,7 +77,7 @@ static int
 vmm_fd_count(struct vmm *vmm)
 {
     g_autofree char *path =
-        g_strdup_printf("/proc/%s/fd", g_subprocess_get_identifier(vmm->proc));
+        g_strdup_printf("/proc/%s/fd", g_subprocess_get_identifier(vmm->base.proc));
     g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
     int n = 0;
 
@@ -160,7 +91,7 @@ static long
 vmm_rss_kib(struct vmm *vmm)
 {
     g_autofree char *path =
-        g_strdup_printf("/proc/%s/status", g_subprocess_get_identifier(vmm->proc));
+        g_strdup_printf("/proc/%s/status", g_subprocess_get_identifier(vmm->base.proc));
     g_autofree char *text = NULL;
     const char *p;
 
@@ -173,85 +104,22 @@ vmm_rss_kib(struct vmm *vmm)
 /* ---- the raw client ---- */
 
 struct client {
-    SpiceSession *session;
-    SpicePortChannel *port;
-    bool opened;
-    struct ssb_proto_reader *reader;
-    GQueue port_msgs;      /* struct ssb_msg * from the port */
+    struct ssb_test_client base;
     int local;             /* local socket, -1 */
     uint32_t n_scanouts;   /* SCANOUT_CREATEs expected in the handshake */
     uint32_t width;        /* of the scanouts at start */
-    int port_keepalives, local_keepalives;
+    int local_keepalives;
     int slot_fds[SSB_PROTO_MAX_SCANOUTS][SSB_PROTO_MAX_SLOTS];
     struct ssb_msg_slot_announce slots[SSB_PROTO_MAX_SCANOUTS][SSB_PROTO_MAX_SLOTS];
 };
 
-static gboolean
-tick(gpointer data)
+static void *
+parse_msg(struct ssb_test_client *c, const uint8_t *raw, size_t len)
 {
-    return G_SOURCE_CONTINUE;
-}
+    struct ssb_msg *msg = g_new0(struct ssb_msg, 1);
 
-static void
-wait_until(bool (*cond)(void *), void *data)
-{
-    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-    guint waker = g_timeout_add(50, tick, NULL); /* so the deadline is checked */
-
-    while (!cond(data)) {
-        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-        g_main_context_iteration(NULL, TRUE);
-    }
-    g_source_remove(waker);
-}
-
-static void
-on_port_data(SpicePortChannel *port, gpointer data, int size, struct client *c)
-{
-    const uint8_t *raw;
-    size_t len;
-
-    g_assert_cmpint(ssb_proto_reader_feed(c->reader, data, (size_t)size), ==, 0);
-    while (ssb_proto_reader_next(c->reader, &raw, &len, NULL) == 1) {
-        struct ssb_msg *msg = g_new0(struct ssb_msg, 1);
-
-        g_assert_cmpint(ssb_proto_parse(raw, len, 0, msg, NULL), ==, 0);
-        g_queue_push_tail(&c->port_msgs, msg);
-    }
-}
-
-static void
-on_port_opened(GObject *port, GParamSpec *pspec, struct client *c)
-{
-    gboolean opened;
-    g_autofree char *name = NULL;
-
-    g_object_get(port, "port-opened", &opened, "port-name", &name, NULL);
-    if (g_strcmp0(name, SSB_PORT_NAME) == 0)
-        c->opened = opened;
-}
-
-static void
-on_channel_new(SpiceSession *session, SpiceChannel *channel, struct client *c)
-{
-    if (!SPICE_IS_PORT_CHANNEL(channel))
-        return;
-    c->port = SPICE_PORT_CHANNEL(channel);
-    g_signal_connect(channel, "port-data", G_CALLBACK(on_port_data), c);
-    g_signal_connect(channel, "notify::port-opened", G_CALLBACK(on_port_opened), c);
-    spice_channel_connect(channel);
-}
-
-static bool
-client_is_open(void *c)
-{
-    return ((struct client *)c)->opened;
-}
-
-static bool
-client_has_msg(void *c)
-{
-    return !g_queue_is_empty(&((struct client *)c)->port_msgs);
+    g_assert_cmpint(ssb_proto_parse(raw, len, 0, msg, NULL), ==, 0);
+    return msg;
 }
 
 static void
@@ -264,13 +132,7 @@ client_connect(struct client *c, struct vmm *vmm)
     for (int s = 0; s < (int)SSB_PROTO_MAX_SCANOUTS; s++)
         for (int i = 0; i < (int)SSB_PROTO_MAX_SLOTS; i++)
             c->slot_fds[s][i] = -1;
-    c->reader = ssb_proto_reader_new();
-    g_queue_init(&c->port_msgs);
-    c->session = spice_session_new();
-    g_object_set(c->session, "unix-path", vmm->spice_path, NULL);
-    g_signal_connect(c->session, "channel-new", G_CALLBACK(on_channel_new), c);
-    g_assert_true(spice_session_connect(c->session));
-    wait_until(client_is_open, c);
+    ssb_test_client_connect(&c->base, &vmm->base, parse_msg);
 }
 
 static void
@@ -282,54 +144,7 @@ client_disconnect(struct client *c)
                 close(c->slot_fds[s][i]);
     if (c->local >= 0)
         close(c->local);
-    /* The channel may still deliver data while the session winds down:
-     * stop listening before the reader goes. */
-    if (c->port)
-        g_signal_handlers_disconnect_by_data(c->port, c);
-    spice_session_disconnect(c->session);
-    g_clear_object(&c->session);
-    g_queue_clear_full(&c->port_msgs, g_free);
-    g_clear_pointer(&c->reader, ssb_proto_reader_free);
-    /* spice-server replaces sessions; give the old one time to go. */
-    for (gint64 end = g_get_monotonic_time() + 60000; g_get_monotonic_time() < end;)
-        g_main_context_iteration(NULL, FALSE);
-}
-
-static struct ssb_msg *
-port_next(struct client *c, enum ssb_msg_type type)
-{
-    struct ssb_msg *msg;
-
-    do {
-        wait_until(client_has_msg, c);
-        msg = g_queue_pop_head(&c->port_msgs);
-        if (msg->type == SSB_MSG_KEEPALIVE) {
-            c->port_keepalives++;
-            g_clear_pointer(&msg, g_free);
-        }
-    } while (!msg);
-    g_assert_cmpstr(ssb_proto_msg_name(msg->type), ==, ssb_proto_msg_name(type));
-    return msg;
-}
-
-static void
-write_done(GObject *source, GAsyncResult *res, gpointer buf)
-{
-    g_autoptr(GError) error = NULL;
-
-    spice_port_channel_write_finish(SPICE_PORT_CHANNEL(source), res, &error);
-    g_assert_no_error(error);
-    g_free(buf);
-}
-
-static void
-port_send(struct client *c, const struct ssb_msg *msg)
-{
-    uint8_t *buf = g_malloc(SSB_PROTO_MAX_MSG_SIZE);
-    ssize_t len = ssb_proto_encode(msg, buf, SSB_PROTO_MAX_MSG_SIZE);
-
-    g_assert_cmpint(len, >, 0);
-    spice_port_channel_write_async(c->port, buf, (gsize)len, NULL, write_done, buf);
+    ssb_test_client_disconnect(&c->base, 60000);
 }
 
 static void
@@ -403,7 +218,7 @@ static void
 client_handshake_full(struct client *c, bool want_local, bool dmabuf)
 {
     struct ssb_msg hello = { .type = SSB_MSG_CLIENT_HELLO };
-    struct ssb_msg *msg = port_next(c, SSB_MSG_SERVER_HELLO);
+    struct ssb_msg *msg = ssb_test_port_next(&c->base, SSB_MSG_SERVER_HELLO);
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
     uint8_t host_id[SSB_PROTO_HOST_ID_SIZE];
     struct ssb_msg local = { .type = SSB_MSG_LOCAL_HELLO };
@@ -425,9 +240,9 @@ client_handshake_full(struct client *c, bool want_local, bool dmabuf)
         hello.u.client_hello.formats[0].fourcc = SSB_FORMAT_XRGB8888;
         hello.u.client_hello.formats[0].modifier = SSB_MODIFIER_LINEAR;
     }
-    port_send(c, &hello);
+    ssb_test_port_send(&c->base, &hello);
     for (uint32_t i = 0; i < c->n_scanouts; i++) {
-        msg = port_next(c, SSB_MSG_SCANOUT_CREATE);
+        msg = ssb_test_port_next(&c->base, SSB_MSG_SCANOUT_CREATE);
         g_assert_cmpuint(msg->u.scanout.scanout_id, ==, i);
         g_assert_cmpuint(msg->u.scanout.width, ==, c->width);
         g_assert_cmpuint(msg->u.scanout.fourcc, ==, SSB_FORMAT_XRGB8888);
@@ -435,7 +250,7 @@ client_handshake_full(struct client *c, bool want_local, bool dmabuf)
     }
     if (!want_local)
         return;
-    msg = port_next(c, SSB_MSG_LOCAL_OFFER);
+    msg = ssb_test_port_next(&c->base, SSB_MSG_LOCAL_OFFER);
     g_assert_cmpint(ssb_host_id_get(host_id), ==, 0);
     g_assert_cmpmem(msg->u.local_offer.host_id, 32, host_id, 32);
     g_strlcpy(addr.sun_path, msg->u.local_offer.path, sizeof(addr.sun_path));
@@ -518,7 +333,7 @@ submit(struct vmm *vmm, uint32_t id, const struct ssb_rect *r, struct model *m, 
     g_autofree char *cmd = r ? g_strdup_printf("submit %u %u %u %u %u", id, r->x, r->y,
                                                r->width, r->height)
                              : g_strdup_printf("submit %u", id);
-    g_autofree char *reply = vmm_cmd(vmm, cmd);
+    g_autofree char *reply = ssb_test_vmm_cmd(&vmm->base, cmd);
     g_autofree char *want = g_strdup_printf("submitted %u %" G_GUINT64_FORMAT, id, *seq + 1);
 
     g_assert_cmpstr(reply, ==, want);
@@ -576,7 +391,7 @@ test_frames(void)
         struct ssb_msg none;
         g_assert_false(local_recv(&c, &none, 100));
     }
-    json = vmm_cmd(&vmm, "stats");
+    json = ssb_test_vmm_cmd(&vmm.base, "stats");
     g_assert_cmpuint(stat_field(json, "frames_skipped"), ==, 9);
     g_assert_cmpuint(stat_field(json, "vmm_done"), ==, seq);
 
@@ -609,7 +424,7 @@ test_frames(void)
         g_assert_cmpint(msg.type, ==, SSB_MSG_ERROR);
         g_assert_cmpuint(msg.u.error.code, ==, SSB_ERROR_PROTOCOL);
         g_assert_cmpint(recv(c.local, &msg, sizeof(msg), 0), ==, 0);
-        unsupported = port_next(&c, SSB_MSG_ERROR);
+        unsupported = ssb_test_port_next(&c.base, SSB_MSG_ERROR);
         g_assert_cmpuint(unsupported->u.error.code, ==, SSB_ERROR_UNSUPPORTED);
     }
     g_assert_cmpuint(vmm_stat(&vmm, "protocol_errors"), ==, 1);
@@ -640,9 +455,9 @@ test_resize(void)
     submit(&vmm, 1, NULL, NULL, &seq);
     next_frame(&c, &old); /* held across the resize */
 
-    reply = vmm_cmd(&vmm, "resize 1 32 16");
+    reply = ssb_test_vmm_cmd(&vmm.base, "resize 1 32 16");
     g_assert_cmpstr(reply, ==, "ok");
-    resize = port_next(&c, SSB_MSG_SCANOUT_RESIZE);
+    resize = ssb_test_port_next(&c.base, SSB_MSG_SCANOUT_RESIZE);
     g_assert_cmpuint(resize->u.scanout.width, ==, 32);
     g_assert_cmpuint(resize->u.scanout.height, ==, 16);
     submit(&vmm, 1, NULL, NULL, &seq);
@@ -664,9 +479,9 @@ test_resize(void)
     release(&c, &f);
     g_assert_cmpuint(vmm_stat(&vmm, "protocol_errors"), ==, 0);
 
-    reply = (g_free(reply), vmm_cmd(&vmm, "disable 1"));
+    reply = (g_free(reply), ssb_test_vmm_cmd(&vmm.base, "disable 1"));
     g_assert_cmpstr(reply, ==, "ok");
-    g_free(port_next(&c, SSB_MSG_SCANOUT_DESTROY));
+    g_free(ssb_test_port_next(&c.base, SSB_MSG_SCANOUT_DESTROY));
     /* Spec 4.3: every slot of a destroyed scanout is retired. */
     for (retired = 0; retired < 3;) {
         g_assert_true(local_recv(&c, &msg, 5000));
@@ -674,9 +489,9 @@ test_resize(void)
         g_assert_cmpuint(msg.u.slot_retire.scanout_id, ==, 1);
         retired++;
     }
-    reply = (g_free(reply), vmm_cmd(&vmm, "enable 5 16 16"));
+    reply = (g_free(reply), ssb_test_vmm_cmd(&vmm.base, "enable 5 16 16"));
     g_assert_cmpstr(reply, ==, "ok");
-    g_free(port_next(&c, SSB_MSG_SCANOUT_CREATE));
+    g_free(ssb_test_port_next(&c.base, SSB_MSG_SCANOUT_CREATE));
     client_disconnect(&c);
     vmm_stop(&vmm);
 }
@@ -700,7 +515,7 @@ stalled(const char *buffer_opt)
     for (int i = 0; i < 10; i++) {
         submit(&vmm, 0, NULL, NULL, &seq);
         if (g_getenv("SSB_DEBUG")) {
-            g_autofree char *j = vmm_cmd(&vmm, "stats");
+            g_autofree char *j = ssb_test_vmm_cmd(&vmm.base, "stats");
             g_printerr("%s\n", j);
         }
     }
@@ -710,7 +525,7 @@ stalled(const char *buffer_opt)
         submit(&vmm, 0, &(struct ssb_rect){ 0, 0, W, 4 }, NULL, &seq);
     /* 300 command round trips, each with a submit: well under 5 ms each. */
     g_assert_cmpint(g_get_monotonic_time() - t0, <, 1500 * 1000);
-    json = vmm_cmd(&vmm, "stats");
+    json = ssb_test_vmm_cmd(&vmm.base, "stats");
     g_assert_cmpuint(stat_field(json, "frames_submitted"), ==, 310);
     g_assert_cmpuint(stat_field(json, "frames_sent"), <=, 4);
     g_assert_cmpuint(stat_field(json, "frames_skipped"), >=, 300);
@@ -799,7 +614,7 @@ test_dmabuf_fallback(void)
     check_slot(&c, 1, f.slot_id, &m);
     g_assert_cmpuint(vmm_stat(&vmm, "vmm_in_flight"), ==, 0);
     {
-        g_autofree char *json = vmm_cmd(&vmm, "stats");
+        g_autofree char *json = ssb_test_vmm_cmd(&vmm.base, "stats");
         g_assert_nonnull(strstr(json, "\"port_family\":\"unix\""));
     }
     client_disconnect(&c);
@@ -846,9 +661,9 @@ test_bad_input(void)
 
     vmm_start(&vmm, NULL);
     client_connect(&c, &vmm);
-    g_free(port_next(&c, SSB_MSG_SERVER_HELLO));
-    spice_port_channel_write_async(c.port, junk, sizeof(junk), NULL, write_done, NULL);
-    err = port_next(&c, SSB_MSG_ERROR);
+    g_free(ssb_test_port_next(&c.base, SSB_MSG_SERVER_HELLO));
+    spice_port_channel_write_async(c.base.port, junk, sizeof(junk), NULL, ssb_test_write_done, NULL);
+    err = ssb_test_port_next(&c.base, SSB_MSG_ERROR);
     g_assert_cmpuint(err->u.error.code, ==, SSB_ERROR_PROTOCOL);
     submit(&vmm, 0, NULL, NULL, &seq);
     g_assert_cmpuint(vmm_stat(&vmm, "protocol_errors"), ==, 1);
@@ -876,13 +691,13 @@ test_many_scanouts(void)
     vmm_start(&vmm, NULL);
     client_connect(&c, &vmm);
     client_handshake(&c, true);
-    reply = vmm_cmd(&vmm, "enable 63 8 8");
+    reply = ssb_test_vmm_cmd(&vmm.base, "enable 63 8 8");
     g_assert_cmpstr(reply, ==, "ok");
-    create = port_next(&c, SSB_MSG_SCANOUT_CREATE);
+    create = ssb_test_port_next(&c.base, SSB_MSG_SCANOUT_CREATE);
     g_assert_cmpuint(create->u.scanout.scanout_id, ==, 63);
-    g_output_stream_write_all(vmm.in, "submit-all\n", 11, NULL, NULL, NULL);
+    g_output_stream_write_all(vmm.base.in, "submit-all\n", 11, NULL, NULL, NULL);
     for (int i = 0; i < 17; i++)
-        g_free(vmm_line(&vmm));
+        g_free(ssb_test_vmm_line(&vmm.base));
     for (int i = 0; i < 17; i++) {
         next_frame(&c, &f);
         g_assert_false(seen[f.scanout_id]);
@@ -912,11 +727,11 @@ test_keepalive(void)
         local_recv(&c, &msg, 100);
         g_main_context_iteration(NULL, FALSE);
     }
-    while (client_has_msg(&c)) {
-        g_autofree struct ssb_msg *m = g_queue_pop_head(&c.port_msgs);
-        c.port_keepalives += m->type == SSB_MSG_KEEPALIVE;
+    while (ssb_test_client_has_msg(&c.base)) {
+        g_autofree struct ssb_msg *m = g_queue_pop_head(&c.base.port_msgs);
+        c.base.keepalives += m->type == SSB_MSG_KEEPALIVE;
     }
-    g_assert_cmpint(c.port_keepalives, >=, 1);
+    g_assert_cmpint(c.base.keepalives, >=, 1);
     g_assert_cmpint(c.local_keepalives, >=, 1);
     g_assert_cmpuint(vmm_stat(&vmm, "local_clients"), ==, 1);
     client_disconnect(&c);
@@ -976,7 +791,7 @@ bench_latency(const char *buffer_opt, uint32_t band)
     for (int i = 0; i < 200; i++) {
         g_autofree char *cmd = band ? g_strdup_printf("submit 0 0 %u 1920 %u", (i * band) % (1080 - band), band)
                                     : g_strdup("submit 0");
-        g_free(vmm_cmd(&vmm, cmd));
+        g_free(ssb_test_vmm_cmd(&vmm.base, cmd));
         next_frame(&c, &f);
         lat[i] = (uint64_t)g_get_monotonic_time() - f.t_submit_us;
         ready[i] = f.t_ready_us - f.t_submit_us;

@@ -18,87 +18,17 @@
 #include <spice-client.h>
 
 #include "pattern.h"
+#include "raw-client.h"
 
 /* ---- the VMM subprocess ---- */
 
-struct vmm {
-    GSubprocess *proc;
-    GDataInputStream *out;
-    GOutputStream *in;
-    char *dir;
-    char *spice_path;
-    int tcp_port;          /* 0: unix socket */
-};
-
-static char *
-vmm_line(struct vmm *vmm)
-{
-    g_autoptr(GError) error = NULL;
-    char *line = g_data_input_stream_read_line(vmm->out, NULL, NULL, &error);
-
-    g_assert_no_error(error);
-    g_assert_nonnull(line);
-    return line;
-}
-
-static char *
-vmm_cmd(struct vmm *vmm, const char *cmd)
-{
-    g_autofree char *text = g_strdup_printf("%s\n", cmd);
-    g_autoptr(GError) error = NULL;
-
-    g_assert_true(g_output_stream_write_all(vmm->in, text, strlen(text), NULL, NULL, &error));
-    g_assert_no_error(error);
-    return vmm_line(vmm);
-}
-
-/* @args: NULL-terminated extra arguments. */
+/* @extra: NULL-terminated extra arguments. */
 static void
-vmm_start(struct vmm *vmm, const char *const *extra)
+vmm_start(struct ssb_test_vmm *vmm, const char *const *extra)
 {
-    g_autoptr(GSubprocessLauncher) launcher =
-        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-    g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GError) error = NULL;
-    g_autofree char *line = NULL;
+    static const char *const args[] = { "--no-local", NULL };
 
-    vmm->dir = g_dir_make_tmp("ssb-video-XXXXXX", NULL);
-    vmm->spice_path = g_build_filename(vmm->dir, "spice.sock", NULL);
-    g_subprocess_launcher_setenv(launcher, "XDG_RUNTIME_DIR", vmm->dir, TRUE);
-    if (g_getenv("SSB_VMM_ASAN_OPTIONS"))
-        g_subprocess_launcher_setenv(launcher, "ASAN_OPTIONS", g_getenv("SSB_VMM_ASAN_OPTIONS"),
-                                     TRUE);
-    g_ptr_array_add(args, g_strdup(g_getenv("SSB_TEST_VMM")));
-    g_ptr_array_add(args, vmm->tcp_port ? g_strdup_printf("--listen=tcp:127.0.0.1:%d",
-                                                          vmm->tcp_port)
-                                        : g_strdup_printf("--listen=unix:%s", vmm->spice_path));
-    g_ptr_array_add(args, g_strdup("--no-local"));
-    for (; extra && *extra; extra++)
-        g_ptr_array_add(args, g_strdup(*extra));
-    g_ptr_array_add(args, NULL);
-    vmm->proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)args->pdata, &error);
-    g_assert_no_error(error);
-    vmm->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(vmm->proc));
-    vmm->in = g_subprocess_get_stdin_pipe(vmm->proc);
-    line = vmm_line(vmm);
-    g_assert_cmpstr(line, ==, "READY");
-}
-
-static void
-vmm_stop(struct vmm *vmm)
-{
-    g_autoptr(GError) error = NULL;
-
-    g_output_stream_write_all(vmm->in, "quit\n", 5, NULL, NULL, NULL);
-    g_assert_true(g_subprocess_wait(vmm->proc, NULL, &error));
-    g_assert_no_error(error);
-    g_assert_true(g_subprocess_get_if_exited(vmm->proc));
-    g_assert_cmpint(g_subprocess_get_exit_status(vmm->proc), ==, 0);
-    g_clear_object(&vmm->out);
-    g_clear_object(&vmm->proc);
-    g_rmdir(vmm->dir);
-    g_free(vmm->dir);
-    g_free(vmm->spice_path);
+    ssb_test_vmm_start(vmm, "ssb-video-XXXXXX", args, extra);
 }
 
 /* A number or string field of a flat JSON object. */
@@ -124,10 +54,10 @@ json_u64(const char *json, const char *name)
 }
 
 static uint64_t
-vmm_submit(struct vmm *vmm, uint32_t id)
+vmm_submit(struct ssb_test_vmm *vmm, uint32_t id)
 {
     g_autofree char *cmd = g_strdup_printf("submit %u", id);
-    g_autofree char *reply = vmm_cmd(vmm, cmd);
+    g_autofree char *reply = ssb_test_vmm_cmd(vmm, cmd);
     uint64_t seq;
 
     g_assert_true(g_str_has_prefix(reply, "submitted "));
@@ -138,13 +68,8 @@ vmm_submit(struct vmm *vmm, uint32_t id)
 /* ---- the raw client ---- */
 
 struct client {
-    SpiceSession *session;
-    SpicePortChannel *port;
-    bool opened;
-    struct ssb_proto_reader *reader;
-    GQueue port_msgs;      /* struct ssb_msg * (payload copied into ->data) */
+    struct ssb_test_client base;   /* port_msgs: struct rx * */
     uint64_t video_bytes;  /* VIDEO_FRAME payload bytes received */
-    uint32_t keepalives;
 };
 
 /* A parsed message whose VIDEO_FRAME payload survives the reader. */
@@ -153,147 +78,32 @@ struct rx {
     uint8_t payload[];
 };
 
-static gboolean
-tick(gpointer data)
+static void *
+parse_rx(struct ssb_test_client *base, const uint8_t *raw, size_t len)
 {
-    return G_SOURCE_CONTINUE;
-}
+    struct client *c = (struct client *)base;
+    struct rx *rx = g_malloc0(sizeof(*rx) + len);
 
-static void
-wait_until(bool (*cond)(void *), void *data, int seconds)
-{
-    gint64 deadline = g_get_monotonic_time() + seconds * G_USEC_PER_SEC;
-    guint waker = g_timeout_add(50, tick, NULL);
-
-    while (!cond(data)) {
-        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-        g_main_context_iteration(NULL, TRUE);
+    g_assert_cmpint(ssb_proto_parse(raw, len, 0, &rx->msg, NULL), ==, 0);
+    if (rx->msg.type == SSB_MSG_VIDEO_FRAME) {
+        memcpy(rx->payload, rx->msg.u.video_frame.payload, rx->msg.u.video_frame.payload_size);
+        rx->msg.u.video_frame.payload = rx->payload;
+        c->video_bytes += rx->msg.u.video_frame.payload_size;
     }
-    g_source_remove(waker);
+    return rx;
 }
 
 static void
-on_port_data(SpicePortChannel *port, gpointer data, int size, struct client *c)
-{
-    const uint8_t *raw;
-    size_t len;
-
-    g_assert_cmpint(ssb_proto_reader_feed(c->reader, data, (size_t)size), ==, 0);
-    while (ssb_proto_reader_next(c->reader, &raw, &len, NULL) == 1) {
-        struct rx *rx = g_malloc0(sizeof(*rx) + len);
-
-        g_assert_cmpint(ssb_proto_parse(raw, len, 0, &rx->msg, NULL), ==, 0);
-        if (rx->msg.type == SSB_MSG_VIDEO_FRAME) {
-            memcpy(rx->payload, rx->msg.u.video_frame.payload, rx->msg.u.video_frame.payload_size);
-            rx->msg.u.video_frame.payload = rx->payload;
-            c->video_bytes += rx->msg.u.video_frame.payload_size;
-        }
-        g_queue_push_tail(&c->port_msgs, rx);
-    }
-}
-
-static void
-on_port_opened(GObject *port, GParamSpec *pspec, struct client *c)
-{
-    gboolean opened;
-    g_autofree char *name = NULL;
-
-    g_object_get(port, "port-opened", &opened, "port-name", &name, NULL);
-    if (g_strcmp0(name, SSB_PORT_NAME) == 0)
-        c->opened = opened;
-}
-
-static void
-on_channel_new(SpiceSession *session, SpiceChannel *channel, struct client *c)
-{
-    if (!SPICE_IS_PORT_CHANNEL(channel))
-        return;
-    c->port = SPICE_PORT_CHANNEL(channel);
-    g_signal_connect(channel, "port-data", G_CALLBACK(on_port_data), c);
-    g_signal_connect(channel, "notify::port-opened", G_CALLBACK(on_port_opened), c);
-    spice_channel_connect(channel);
-}
-
-static bool
-client_is_open(void *c)
-{
-    return ((struct client *)c)->opened;
-}
-
-static bool
-client_has_msg(void *c)
-{
-    return !g_queue_is_empty(&((struct client *)c)->port_msgs);
-}
-
-static void
-client_connect(struct client *c, struct vmm *vmm)
+client_connect(struct client *c, struct ssb_test_vmm *vmm)
 {
     memset(c, 0, sizeof(*c));
-    c->reader = ssb_proto_reader_new();
-    g_queue_init(&c->port_msgs);
-    c->session = spice_session_new();
-    if (vmm->tcp_port) {
-        g_autofree char *port = g_strdup_printf("%d", vmm->tcp_port);
-
-        g_object_set(c->session, "host", "127.0.0.1", "port", port, NULL);
-    } else {
-        g_object_set(c->session, "unix-path", vmm->spice_path, NULL);
-    }
-    g_signal_connect(c->session, "channel-new", G_CALLBACK(on_channel_new), c);
-    g_assert_true(spice_session_connect(c->session));
-    wait_until(client_is_open, c, 10);
+    ssb_test_client_connect(&c->base, vmm, parse_rx);
 }
 
 static void
 client_disconnect(struct client *c)
 {
-    if (c->port)
-        g_signal_handlers_disconnect_by_data(c->port, c);
-    spice_session_disconnect(c->session);
-    g_clear_object(&c->session);
-    g_queue_clear_full(&c->port_msgs, g_free);
-    g_clear_pointer(&c->reader, ssb_proto_reader_free);
-    for (gint64 end = g_get_monotonic_time() + 100000; g_get_monotonic_time() < end;)
-        g_main_context_iteration(NULL, FALSE);
-}
-
-/* The next message other than KEEPALIVE, of type @type. */
-static struct rx *
-port_next(struct client *c, enum ssb_msg_type type)
-{
-    struct rx *rx;
-
-    for (;;) {
-        wait_until(client_has_msg, c, 10);
-        rx = g_queue_pop_head(&c->port_msgs);
-        if (rx->msg.type != SSB_MSG_KEEPALIVE)
-            break;
-        c->keepalives++;
-        g_free(rx);
-    }
-    g_assert_cmpstr(ssb_proto_msg_name(rx->msg.type), ==, ssb_proto_msg_name(type));
-    return rx;
-}
-
-static void
-write_done(GObject *source, GAsyncResult *res, gpointer buf)
-{
-    g_autoptr(GError) error = NULL;
-
-    spice_port_channel_write_finish(SPICE_PORT_CHANNEL(source), res, &error);
-    g_assert_no_error(error);
-    g_free(buf);
-}
-
-static void
-port_send(struct client *c, const struct ssb_msg *msg)
-{
-    uint8_t *buf = g_malloc(SSB_PROTO_MAX_MSG_SIZE);
-    ssize_t len = ssb_proto_encode(msg, buf, SSB_PROTO_MAX_MSG_SIZE);
-
-    g_assert_cmpint(len, >, 0);
-    spice_port_channel_write_async(c->port, buf, (gsize)len, NULL, write_done, buf);
+    ssb_test_client_disconnect(&c->base, 100000);
 }
 
 /* SERVER_HELLO, CLIENT_HELLO (remote only), SCANOUT_CREATE x @n_scanouts.
@@ -302,7 +112,7 @@ static uint32_t
 client_hello(struct client *c, uint32_t codecs, uint32_t n_scanouts)
 {
     struct ssb_msg hello = { .type = SSB_MSG_CLIENT_HELLO };
-    struct rx *rx = port_next(c, SSB_MSG_SERVER_HELLO);
+    struct rx *rx = ssb_test_port_next(&c->base, SSB_MSG_SERVER_HELLO);
     uint32_t server_codecs = rx->msg.u.server_hello.codecs;
 
     g_assert_cmpuint(rx->msg.u.server_hello.caps & SSB_CAP_VIDEO, !=, 0);
@@ -314,9 +124,9 @@ client_hello(struct client *c, uint32_t codecs, uint32_t n_scanouts)
     hello.u.client_hello.codecs = codecs;
     hello.u.client_hello.max_width = 4096;
     hello.u.client_hello.max_height = 4096;
-    port_send(c, &hello);
+    ssb_test_port_send(&c->base, &hello);
     for (uint32_t i = 0; i < n_scanouts; i++)
-        g_free(port_next(c, SSB_MSG_SCANOUT_CREATE));
+        g_free(ssb_test_port_next(&c->base, SSB_MSG_SCANOUT_CREATE));
     return server_codecs;
 }
 
@@ -341,7 +151,7 @@ next_video(struct client *c, struct vframe *f)
     memset(f, 0, sizeof(*f));
     f->data = g_byte_array_new();
     for (;;) {
-        g_autofree struct rx *rx = port_next(c, SSB_MSG_VIDEO_FRAME);
+        g_autofree struct rx *rx = ssb_test_port_next(&c->base, SSB_MSG_VIDEO_FRAME);
         const struct ssb_msg_video_frame *v = &rx->msg.u.video_frame;
 
         g_assert_cmpuint(v->payload_size, <=, SSB_PROTO_MAX_BODY_SIZE - 56);
@@ -380,7 +190,7 @@ send_feedback(struct client *c, const struct vframe *f, uint32_t in_flight)
     msg.u.feedback.receive_to_decoded_us = 2000;
     msg.u.feedback.held_us = (uint32_t)((uint64_t)g_get_monotonic_time() - f->t_last_chunk_us);
     msg.u.feedback.frames_in_flight = in_flight;
-    port_send(c, &msg);
+    ssb_test_port_send(&c->base, &msg);
 }
 
 /* ---- decoding ---- */
@@ -456,7 +266,7 @@ static void
 check_codec(uint32_t client_codecs, uint32_t want_codec, const char *want_encoder)
 {
     const char *args[] = { "--pattern=smooth", "--size=320x240", NULL };
-    struct vmm vmm = { 0 };
+    struct ssb_test_vmm vmm = { 0 };
     struct client c;
     struct decoder d;
     g_autofree char *json = NULL, *codec = NULL, *encoder = NULL, *stats = NULL;
@@ -488,7 +298,7 @@ check_codec(uint32_t client_codecs, uint32_t want_codec, const char *want_encode
     if (g_test_verbose())
         g_printerr("%s: lowest PSNR %.1f dB\n", ssb_proto_codec_name(want_codec), min_psnr);
     g_assert_cmpfloat(min_psnr, >=, 35.0);
-    json = vmm_cmd(&vmm, "video 0");
+    json = ssb_test_vmm_cmd(&vmm, "video 0");
     codec = json_field(json, "codec");
     encoder = json_field(json, "encoder");
     g_assert_cmpstr(codec, ==, ssb_proto_codec_name(want_codec));
@@ -496,14 +306,14 @@ check_codec(uint32_t client_codecs, uint32_t want_codec, const char *want_encode
     g_assert_cmpuint(json_u64(json, "frames_encoded"), ==, 8);
     g_assert_cmpuint(json_u64(json, "keyframes"), ==, 1);
     g_assert_cmpuint(json_u64(json, "clients"), ==, 1);
-    stats = vmm_cmd(&vmm, "stats");
+    stats = ssb_test_vmm_cmd(&vmm, "stats");
     g_assert_cmpuint(json_u64(stats, "video_frames_encoded"), ==, 8);
     g_assert_cmpuint(json_u64(stats, "frames_sent"), ==, 8);
     g_assert_cmpuint(json_u64(stats, "protocol_errors"), ==, 0);
     g_assert_cmpuint(json_u64(stats, "video_bitrate_kbps"), >, 0);
     decoder_finish(&d);
     client_disconnect(&c);
-    vmm_stop(&vmm);
+    ssb_test_vmm_stop(&vmm, false);
 }
 
 static void
@@ -526,7 +336,7 @@ static void
 test_keyframes(void)
 {
     const char *args[] = { "--pattern=smooth", "--size=320x240", NULL };
-    struct vmm vmm = { 0 };
+    struct ssb_test_vmm vmm = { 0 };
     struct client c;
     struct vframe f;
     struct ssb_msg req = { .type = SSB_MSG_KEYFRAME_REQUEST };
@@ -545,18 +355,18 @@ test_keyframes(void)
     }
     req.u.keyframe_request.scanout_id = 0;
     req.u.keyframe_request.reason = SSB_KEYFRAME_REASON_DECODE_ERROR;
-    port_send(&c, &req);
+    ssb_test_port_send(&c.base, &req);
     next_video(&c, &f);
     g_assert_cmpuint(f.hdr.flags & SSB_VIDEO_KEYFRAME, !=, 0);
     g_assert_cmpuint(f.hdr.seq, ==, seq);
     vframe_clear(&f);
     /* A request for a scanout that is not there crossed a destroy. */
     req.u.keyframe_request.scanout_id = 7;
-    port_send(&c, &req);
+    ssb_test_port_send(&c.base, &req);
 
-    reply = vmm_cmd(&vmm, "resize 0 640 480");
+    reply = ssb_test_vmm_cmd(&vmm, "resize 0 640 480");
     g_assert_cmpstr(reply, ==, "ok");
-    resize = port_next(&c, SSB_MSG_SCANOUT_RESIZE);
+    resize = ssb_test_port_next(&c.base, SSB_MSG_SCANOUT_RESIZE);
     g_assert_cmpuint(resize->msg.u.scanout.width, ==, 640);
     seq = vmm_submit(&vmm, 0);
     next_video(&c, &f);
@@ -584,10 +394,10 @@ test_keyframes(void)
     g_assert_cmpuint(f.hdr.flags & SSB_VIDEO_KEYFRAME, ==, 0);
     vframe_clear(&f);
     g_free(reply);
-    reply = vmm_cmd(&vmm, "stats");
+    reply = ssb_test_vmm_cmd(&vmm, "stats");
     g_assert_cmpuint(json_u64(reply, "protocol_errors"), ==, 0);
     client_disconnect(&c);
-    vmm_stop(&vmm);
+    ssb_test_vmm_stop(&vmm, false);
 }
 
 static gboolean
@@ -602,7 +412,7 @@ static void
 test_idle(void)
 {
     const char *args[] = { "--pattern=smooth", "--size=320x240", NULL };
-    struct vmm vmm = { 0 };
+    struct ssb_test_vmm vmm = { 0 };
     struct client c;
     struct vframe f;
     bool done = false;
@@ -617,19 +427,19 @@ test_idle(void)
         next_video(&c, &f);
         vframe_clear(&f);
     }
-    before = vmm_cmd(&vmm, "stats");
+    before = ssb_test_vmm_cmd(&vmm, "stats");
     bytes = c.video_bytes;
     g_timeout_add(5000, stop_loop, &done);
     while (!done)
         g_main_context_iteration(NULL, TRUE);
     g_assert_cmpuint(c.video_bytes, ==, bytes);
-    for (GList *l = c.port_msgs.head; l; l = l->next)
+    for (GList *l = c.base.port_msgs.head; l; l = l->next)
         g_assert_cmpint(((struct rx *)l->data)->msg.type, ==, SSB_MSG_KEEPALIVE);
-    after = vmm_cmd(&vmm, "stats");
+    after = ssb_test_vmm_cmd(&vmm, "stats");
     g_assert_cmpuint(json_u64(after, "video_frames_encoded"), ==,
                      json_u64(before, "video_frames_encoded"));
     client_disconnect(&c);
-    vmm_stop(&vmm);
+    ssb_test_vmm_stop(&vmm, false);
 }
 
 /* A frame larger than one message: chunks in order, consecutive, and the
@@ -638,7 +448,7 @@ static void
 test_chunks(void)
 {
     const char *args[] = { "--size=640x480", "--max-kbps=200000", NULL };
-    struct vmm vmm = { 0 };
+    struct ssb_test_vmm vmm = { 0 };
     struct client c;
     struct decoder d;
     struct vframe f;
@@ -661,7 +471,7 @@ test_chunks(void)
     g_assert_cmpuint(max_chunks, >, 1);
     decoder_finish(&d);
     client_disconnect(&c);
-    vmm_stop(&vmm);
+    ssb_test_vmm_stop(&vmm, false);
 }
 
 /* Spec 4.2 step 4: no local path and no codec in common: UNSUPPORTED.
@@ -670,7 +480,7 @@ static void
 test_no_common_codec(void)
 {
     const char *args[] = { "--codecs=h264", NULL };
-    struct vmm vmm = { 0 };
+    struct ssb_test_vmm vmm = { 0 };
     struct client c;
     g_autofree struct rx *err = NULL;
     g_autofree char *stats = NULL;
@@ -680,12 +490,12 @@ test_no_common_codec(void)
     client_connect(&c, &vmm);
     codecs = client_hello(&c, SSB_CODEC_BIT(SSB_CODEC_VP8), 1);
     g_assert_cmpuint(codecs, ==, SSB_CODEC_BIT(SSB_CODEC_H264));
-    err = port_next(&c, SSB_MSG_ERROR);
+    err = ssb_test_port_next(&c.base, SSB_MSG_ERROR);
     g_assert_cmpuint(err->msg.u.error.code, ==, SSB_ERROR_UNSUPPORTED);
-    stats = vmm_cmd(&vmm, "stats");
+    stats = ssb_test_vmm_cmd(&vmm, "stats");
     g_assert_cmpuint(json_u64(stats, "clients"), ==, 0);
     client_disconnect(&c);
-    vmm_stop(&vmm);
+    ssb_test_vmm_stop(&vmm, false);
 }
 
 /* Feedback that says the client is behind lowers the bitrate (spec 5.3). */
@@ -693,7 +503,7 @@ static void
 test_rate_control(void)
 {
     const char *args[] = { "--pattern=smooth", "--size=320x240", "--max-kbps=4000", NULL };
-    struct vmm vmm = { 0 };
+    struct ssb_test_vmm vmm = { 0 };
     struct client c;
     struct vframe f;
     g_autofree char *json = NULL;
@@ -708,10 +518,10 @@ test_rate_control(void)
         vframe_clear(&f);
         g_usleep(60000); /* one decrease per RTT, at most every 50 ms */
     }
-    json = vmm_cmd(&vmm, "video 0");
+    json = ssb_test_vmm_cmd(&vmm, "video 0");
     g_assert_cmpuint(json_u64(json, "bitrate_kbps"), <, 4000 * 0.85 * 0.85);
     client_disconnect(&c);
-    vmm_stop(&vmm);
+    ssb_test_vmm_stop(&vmm, false);
 }
 
 /* SSB_BENCH=1: 1080p60 smooth content over TCP loopback (FACTS.md). */
@@ -722,7 +532,7 @@ test_bench(void)
     g_autofree char *codecs_arg = g_strdup_printf("--codecs=%s", codec_name);
     const char *args[] = { "--pattern=smooth", "--size=1920x1080", "--fps=60", codecs_arg,
                            NULL };
-    struct vmm vmm = { .tcp_port = 5930 + g_random_int_range(0, 60) };
+    struct ssb_test_vmm vmm = { .tcp_port = 5930 + g_random_int_range(0, 60) };
     struct client c;
     struct vframe f;
     uint64_t bytes = 0, frames = 0, t0, t1;
@@ -746,17 +556,17 @@ test_bench(void)
         vframe_clear(&f);
     }
     /* Timed submits print their own reply lines: skip to the JSON. */
-    json = vmm_cmd(&vmm, "video 0");
+    json = ssb_test_vmm_cmd(&vmm, "video 0");
     while (json[0] != '{') {
         g_free(json);
-        json = vmm_line(&vmm);
+        json = ssb_test_vmm_line(&vmm);
     }
     g_printerr("bench %s 1920x1080@60 over TCP: %" G_GUINT64_FORMAT " frames in %.1f s "
                "(%.1f fps), %.0f kbit/s; server: %s\n",
                codec_name, frames, (t1 - t0) / 1e6, frames * 1e6 / (t1 - t0),
                bytes * 8.0 / ((t1 - t0) / 1e3), json);
     client_disconnect(&c);
-    vmm_stop(&vmm);
+    ssb_test_vmm_stop(&vmm, false);
 }
 
 int
