@@ -72,10 +72,11 @@ window_of() {
     xdotool search --name "$1" 2>/dev/null | head -n1
 }
 
-# wait_window VAR REGEX: waits up to 10 s for a window.
+# wait_window VAR REGEX: waits up to 30 s for a window (sanitizer builds
+# with software GL start slowly on a busy machine).
 wait_window() {
     local w=
-    for _ in $(seq 1 100); do w=$(window_of "$2"); [ -n "$w" ] && break; sleep 0.1; done
+    for _ in $(seq 1 300); do w=$(window_of "$2"); [ -n "$w" ] && break; sleep 0.1; done
     printf -v "$1" '%s' "$w"
     [ -n "$w" ]
 }
@@ -89,11 +90,33 @@ shot() {
     fi
 }
 
+# check_shot WINDOW FILE CHECK-ARGS...: screenshot WINDOW (or "root") and run
+# the checker on it, again every 0.5 s for up to 15 s while it fails (frames
+# may still be on their way); prints the checker's last output and returns
+# its status.
+check_shot() {
+    local win=$1 file=$2 out rc=1
+    shift 2
+    for _ in $(seq 1 30); do
+        if [ "$win" = root ]; then
+            import -window root -depth 8 "ppm:$file" 2>>"$T/import.log"
+        else
+            shot "$win" "$file"
+        fi
+        out=$("$CHECK" "$file" "$@")
+        rc=$?
+        [ $rc = 0 ] && break
+        sleep 0.5
+    done
+    printf '%s\n' "$out"
+    return $rc
+}
+
 # expect_event FILE LABEL REGEX: a line of FILE from line $EV_FROM (default
 # 1) on matches.
 expect_event() {
     local line
-    for _ in $(seq 1 30); do
+    for _ in $(seq 1 100); do
         line=$(tail -n +"${EV_FROM:-1}" "$1" | grep -E -m1 "$3")
         [ -n "$line" ] && { ok "$2: $line"; return 0; }
         sleep 0.1

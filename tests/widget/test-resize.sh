@@ -34,12 +34,21 @@ run_mode() {   # run_mode gl|cairo
             sleep 0.3
         fi
         echo "submit-all" >&6
-        sleep 1.5
-        seq=$(sed -n 's/^submitted 0 \([0-9]*\)$/\1/p' "$T/vmm-$mode.out" | tail -n1)
-        geo=$(xdotool getwindowgeometry "$W" | sed -n 's/.*Geometry: //p')
+        # Poll (bounded, 30 s) rather than sleep: sanitizer builds on a busy
+        # machine can take seconds to follow.
+        for _ in $(seq 1 150); do
+            seq=$(sed -n 's/^submitted 0 \([0-9]*\)$/\1/p' "$T/vmm-$mode.out" | tail -n1)
+            geo=$(xdotool getwindowgeometry "$W" | sed -n 's/.*Geometry: //p')
+            [ -n "$seq" ] && [ "$geo" = "$size" ] && break
+            sleep 0.2
+        done
         [ "$geo" = "$size" ] && ok "$mode: window follows the scanout: $geo" ||
             fail "$mode: window is $geo, scanout $size"
-        shot "$W" "$T/resize-$mode-$size.ppm"
+        for _ in $(seq 1 60); do
+            shot "$W" "$T/resize-$mode-$size.ppm"
+            out=$("$CHECK" "$T/resize-$mode-$size.ppm" --vmm "0,$seq,$w,$h") && break
+            sleep 0.5
+        done
         if out=$("$CHECK" "$T/resize-$mode-$size.ppm" --vmm "0,$seq,$w,$h"); then
             ok "$mode: $out"
         else

@@ -77,13 +77,18 @@ if ! wait_window W0 '^spice-sideband-viewer 0( |$)' || ! wait_window W1 '^spice-
     fail "viewer windows did not appear"; cat "$T/viewer.out" "$T/viewer.err"; finish
 fi
 xdotool windowmove "$W0" 0 0; xdotool windowmove "$W1" 640 0
-sleep 1.5
-import -window root -depth 8 "ppm:$T/root.ppm"
-out=$("$CHECK" "$T/root.ppm")
-rc=$?
+both_exact() {
+    grep -q "x=0 y=0 scanout=0 .*inf" <<<"$out" && grep -q "x=640 y=0 scanout=1 .*inf" <<<"$out"
+}
+for _ in $(seq 1 30); do   # until the moves and the next frames are on screen
+    import -window root -depth 8 "ppm:$T/root.ppm" 2>>"$T/import.log"
+    out=$("$CHECK" "$T/root.ppm")
+    rc=$?
+    [ $rc = 0 ] && both_exact && break
+    sleep 0.5
+done
 echo "$out" | sed 's/^/# /'
-if [ $rc = 0 ] && grep -q "x=0 y=0 scanout=0 .*inf" <<<"$out" &&
-        grep -q "x=640 y=0 scanout=1 .*inf" <<<"$out"; then
+if [ $rc = 0 ] && both_exact; then
     ok "both windows show their scanout pixel-exact"
 else
     fail "windows: expected scanout 0 at 0,0 and 1 at 640,0, exact"
@@ -126,10 +131,8 @@ expect_event "$EV" "wheel down on display 0" '"type":"wheel","display":0,.*"dz":
 letterbox() {   # letterbox W H SX SY: resize window 0, check the picture, and
                 # that a pointer on scanout pixel (SX, SY) is sent as that
     local w=$1 h=$2 sx=$3 sy=$4 vx vy vw vh px py
-    xdotool windowsize "$W0" "$w" "$h"; sleep 1
-    shot "$W0" "$T/lb-$MODE-${w}x$h.ppm"
-    out=$("$CHECK" "$T/lb-$MODE-${w}x$h.ppm" --letterbox "$w,$h,320,240")
-    if [ $? = 0 ]; then
+    xdotool windowsize "$W0" "$w" "$h"
+    if out=$(check_shot "$W0" "$T/lb-$MODE-${w}x$h.ppm" --letterbox "$w,$h,320,240"); then
         ok "window ${w}x$h: letterboxed, bars exact at the scaled positions"
     else
         fail "window ${w}x$h: letterbox check"; echo "$out" | sed 's/^/#   /'
