@@ -74,6 +74,8 @@ struct ssb_encoder {
     char *name;                /* factory of the encoder element in use */
     const struct ssb_encoder_candidate *props; /* bitrate property, or NULL */
     uint32_t width, height, fourcc, kbps;
+    struct ssb_yuv *yuv;       /* I420 layout, NULL: format not converted */
+    bool i420;                 /* the pipeline in use takes I420 */
     GstElement *pipeline, *appsrc, *enc; /* refs held */
     uint32_t generation;
     struct shared *shared;
@@ -108,6 +110,60 @@ item_free(struct item *item)
 }
 
 /* ---- GStreamer threads ---- */
+
+/* The damage conversion a pushed I420 frame still needs (see
+ * ssb_encoder_push_i420): done by the appsrc pad probe, or else when the
+ * buffer is freed, before its memory is released. */
+struct yuv_job {
+    struct ssb_yuv *conv;
+    uint8_t *dst;
+    const uint8_t *src;
+    uint32_t src_stride, n;
+    struct ssb_rect *rects;    /* NULL: the whole frame */
+    bool done;
+};
+
+static GQuark
+yuv_job_quark(void)
+{
+    static GQuark quark;
+
+    if (!quark)
+        quark = g_quark_from_static_string("ssb-yuv-job");
+    return quark;
+}
+
+static void
+yuv_job_run(struct yuv_job *job)
+{
+    if (job->done)
+        return;
+    ssb_yuv_convert(job->conv, job->dst, job->src, job->src_stride, job->rects, job->n);
+    job->done = true;
+}
+
+static void
+yuv_job_free(gpointer data)
+{
+    struct yuv_job *job = data;
+
+    yuv_job_run(job);
+    g_free(job->rects);
+    g_free(job);
+}
+
+static GstPadProbeReturn
+on_src_buffer(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+    struct yuv_job *job = buf ? gst_mini_object_get_qdata(GST_MINI_OBJECT(buf),
+                                                          yuv_job_quark())
+                              : NULL;
+
+    if (job)
+        yuv_job_run(job);
+    return GST_PAD_PROBE_OK;
+}
 
 static void
 release_notify(gpointer data)
@@ -228,9 +284,10 @@ pipeline_description(const struct ssb_encoder *encoder, const struct ssb_encoder
 {
     g_autofree char *fragment = NULL;
     g_autofree char *convert = NULL;
+    bool builtin = ssb_encoder_builtin(c->factory) == c;
 
     /* Only built-in fragments are formats; a user's is taken verbatim. */
-    if (ssb_encoder_builtin(c->factory) == c) {
+    if (builtin) {
         g_autofree char *rate = g_strdup_printf("%u", encoder->kbps * c->bitrate_scale);
         g_auto(GStrv) parts = g_strsplit(c->fragment, "%u", 2);
 
@@ -238,6 +295,11 @@ pipeline_description(const struct ssb_encoder *encoder, const struct ssb_encoder
     } else {
         fragment = g_strdup(c->fragment);
     }
+    if (encoder->i420)
+        return g_strdup_printf("appsrc name=ssbsrc is-live=true format=time block=false ! "
+                               "%s ! %sappsink name=ssbsink sync=false async=false "
+                               "max-buffers=1 drop=false",
+                               fragment, parser_fragment(encoder->codec));
     convert = c->raw_format ? g_strdup_printf("videoconvert n-threads=2 ! video/x-raw,format=%s",
                                               c->raw_format)
                             : g_strdup("videoconvert n-threads=2");
@@ -295,17 +357,36 @@ pipeline_teardown(struct ssb_encoder *encoder)
 static GstCaps *
 input_caps(const struct ssb_encoder *encoder)
 {
+    if (encoder->i420) {
+        GstVideoInfo info = *ssb_yuv_info(encoder->yuv);
+
+        GST_VIDEO_INFO_FPS_N(&info) = SSB_NOMINAL_FPS;
+        GST_VIDEO_INFO_FPS_D(&info) = 1;
+        return gst_video_info_to_caps(&info);
+    }
     return gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING,
                                raw_format(encoder->fourcc), "width", G_TYPE_INT,
                                (int)encoder->width, "height", G_TYPE_INT, (int)encoder->height,
                                "framerate", GST_TYPE_FRACTION, SSB_NOMINAL_FPS, 1, NULL);
 }
 
+/* A built-in candidate that takes I420 gets it converted by the caller
+ * (damage only) instead of a videoconvert; SSB_ENCODER_VIDEOCONVERT=1
+ * keeps the old pipeline (to compare). */
+static bool
+candidate_takes_i420(const struct ssb_encoder *encoder, const struct ssb_encoder_candidate *c)
+{
+    const char *old = g_getenv("SSB_ENCODER_VIDEOCONVERT");
+
+    return encoder->yuv && ssb_encoder_builtin(c->factory) == c && c->raw_format &&
+           strcmp(c->raw_format, "I420") == 0 && !(old && *old && strcmp(old, "0") != 0);
+}
+
 /* Builds and starts @c.  Returns false (with one warning line) if it fails. */
 static bool
 pipeline_build(struct ssb_encoder *encoder, const struct ssb_encoder_candidate *c)
 {
-    g_autofree char *desc = pipeline_description(encoder, c);
+    g_autofree char *desc = NULL;
     g_autoptr(GError) error = NULL;
     struct sink_ctx *ctx;
     GstElement *appsink;
@@ -313,6 +394,8 @@ pipeline_build(struct ssb_encoder *encoder, const struct ssb_encoder_candidate *
     GstBus *bus;
     GstAppSinkCallbacks sink_cb = { .new_sample = on_new_sample };
 
+    encoder->i420 = candidate_takes_i420(encoder, c);
+    desc = pipeline_description(encoder, c);
     encoder->pipeline = gst_parse_launch_full(desc, NULL, GST_PARSE_FLAG_FATAL_ERRORS, &error);
     if (!encoder->pipeline) {
         g_warning("video encoder \"%s\" unavailable: %s; trying the next one", c->factory,
@@ -329,6 +412,12 @@ pipeline_build(struct ssb_encoder *encoder, const struct ssb_encoder_candidate *
     caps = input_caps(encoder);
     g_object_set(encoder->appsrc, "caps", caps, NULL);
     gst_caps_unref(caps);
+    if (encoder->i420) {
+        GstPad *pad = gst_element_get_static_pad(encoder->appsrc, "src");
+
+        gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, on_src_buffer, NULL, NULL);
+        gst_object_unref(pad);
+    }
     ctx = g_new0(struct sink_ctx, 1);
     ctx->shared = encoder->shared;
     ctx->generation = encoder->generation;
@@ -343,8 +432,9 @@ pipeline_build(struct ssb_encoder *encoder, const struct ssb_encoder_candidate *
         pipeline_teardown(encoder);
         return false;
     }
-    g_log(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "video encoder for %s %ux%u: %s",
-          ssb_proto_codec_name(encoder->codec), encoder->width, encoder->height, encoder->name);
+    g_log(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "video encoder for %s %ux%u: %s%s",
+          ssb_proto_codec_name(encoder->codec), encoder->width, encoder->height, encoder->name,
+          encoder->i420 ? " (I420 input)" : "");
     return true;
 }
 
@@ -485,6 +575,7 @@ ssb_encoder_new(const SpiceCoreInterface *core, enum ssb_codec codec, const char
     encoder->fourcc = fourcc;
     encoder->kbps = kbps;
     encoder->last_pts = GST_CLOCK_TIME_NONE;
+    encoder->yuv = ssb_yuv_new(width, height, fourcc);
     encoder->t_base_us = g_get_monotonic_time();
     for (uint32_t i = 0; i < SSB_PUSHED_RING; i++)
         encoder->pushed[i].pts = GST_CLOCK_TIME_NONE;
@@ -512,6 +603,7 @@ encoder_destroy(struct ssb_encoder *encoder)
     g_mutex_clear(&encoder->shared->lock);
     g_free(encoder->shared);
     g_free(encoder->cands);
+    ssb_yuv_free(encoder->yuv);
     g_free(encoder);
 }
 
@@ -527,30 +619,41 @@ ssb_encoder_free(struct ssb_encoder *encoder)
         encoder_destroy(encoder);
 }
 
-int
-ssb_encoder_push(struct ssb_encoder *encoder, const uint8_t *pixels, uint32_t stride,
-                 uint64_t cookie, bool keyframe)
+/* Wraps @pixels (@size bytes, borrowed until released(@cookie)) as a
+ * buffer with video meta for @info's layout, the first plane's stride
+ * replaced by @stride0. */
+static GstBuffer *
+wrap_pixels(struct ssb_encoder *encoder, const uint8_t *pixels, size_t size,
+            const GstVideoInfo *info, gint stride0, uint64_t cookie)
 {
-    size_t size = (size_t)stride * (encoder->height - 1) + (size_t)encoder->width * 4u;
     struct release_ctx *ctx = g_new0(struct release_ctx, 1);
     gsize offsets[GST_VIDEO_MAX_PLANES] = { 0 };
-    gint strides[GST_VIDEO_MAX_PLANES] = { (gint)stride };
-    GstClockTime pts;
+    gint strides[GST_VIDEO_MAX_PLANES] = { 0 };
     GstBuffer *buf;
-    struct pushed *slot;
 
-    if (!encoder->pipeline || encoder->doomed) {
-        g_free(ctx);
-        return -EIO;
-    }
     ctx->shared = encoder->shared;
     ctx->generation = encoder->generation;
     ctx->cookie = cookie;
     buf = gst_buffer_new_wrapped_full(GST_MEMORY_FLAG_READONLY, (gpointer)pixels, size, 0, size,
                                       ctx, release_notify);
-    gst_buffer_add_video_meta_full(buf, GST_VIDEO_FRAME_FLAG_NONE,
-                                   gst_video_format_from_string(raw_format(encoder->fourcc)),
-                                   encoder->width, encoder->height, 1, offsets, strides);
+    for (guint i = 0; i < GST_VIDEO_INFO_N_PLANES(info); i++) {
+        offsets[i] = info->offset[i];
+        strides[i] = info->stride[i];
+    }
+    strides[0] = stride0;
+    gst_buffer_add_video_meta_full(buf, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_INFO_FORMAT(info),
+                                   encoder->width, encoder->height,
+                                   GST_VIDEO_INFO_N_PLANES(info), offsets, strides);
+    return buf;
+}
+
+/* Timestamps and queues @buf (taken). */
+static int
+push_buffer(struct ssb_encoder *encoder, GstBuffer *buf, uint64_t cookie, bool keyframe)
+{
+    GstClockTime pts;
+    struct pushed *slot;
+
     pts = (GstClockTime)(g_get_monotonic_time() - encoder->t_base_us) * GST_USECOND;
     if (encoder->last_pts != GST_CLOCK_TIME_NONE && pts <= encoder->last_pts)
         pts = encoder->last_pts + GST_USECOND;
@@ -568,6 +671,79 @@ ssb_encoder_push(struct ssb_encoder *encoder, const uint8_t *pixels, uint32_t st
     if (gst_app_src_push_buffer(GST_APP_SRC(encoder->appsrc), buf) != GST_FLOW_OK)
         return -EIO;
     return 0;
+}
+
+/* A caller without its own I420 frame: convert all of @pixels here, so
+ * they are free again at once. */
+static int
+push_converted(struct ssb_encoder *encoder, const uint8_t *pixels, uint32_t stride,
+               uint64_t cookie, bool keyframe)
+{
+    const GstVideoInfo *info = ssb_yuv_info(encoder->yuv);
+    struct release_ctx *ctx = g_new0(struct release_ctx, 1);
+    GstBuffer *buf = gst_buffer_new_allocate(NULL, info->size, NULL);
+    GstMapInfo map;
+
+    ctx->shared = encoder->shared;
+    ctx->generation = encoder->generation;
+    ctx->cookie = cookie;
+    if (!buf || !gst_buffer_map(buf, &map, GST_MAP_WRITE)) {
+        if (buf)
+            gst_buffer_unref(buf);
+        g_free(ctx);
+        return -EIO;
+    }
+    ssb_yuv_convert(encoder->yuv, map.data, pixels, stride, NULL, 0);
+    gst_buffer_unmap(buf, &map);
+    release_notify(ctx);
+    return push_buffer(encoder, buf, cookie, keyframe);
+}
+
+int
+ssb_encoder_push(struct ssb_encoder *encoder, const uint8_t *pixels, uint32_t stride,
+                 uint64_t cookie, bool keyframe)
+{
+    size_t size = (size_t)stride * (encoder->height - 1) + (size_t)encoder->width * 4u;
+    GstVideoInfo info;
+
+    if (!encoder->pipeline || encoder->doomed)
+        return -EIO;
+    if (encoder->i420)
+        return push_converted(encoder, pixels, stride, cookie, keyframe);
+    gst_video_info_set_format(&info, gst_video_format_from_string(raw_format(encoder->fourcc)),
+                              encoder->width, encoder->height);
+    return push_buffer(encoder, wrap_pixels(encoder, pixels, size, &info, (gint)stride, cookie),
+                       cookie, keyframe);
+}
+
+bool
+ssb_encoder_takes_i420(const struct ssb_encoder *encoder)
+{
+    return encoder && encoder->pipeline && encoder->i420;
+}
+
+int
+ssb_encoder_push_i420(struct ssb_encoder *encoder, uint8_t *yuv, struct ssb_yuv *conv,
+                      const uint8_t *src, uint32_t src_stride, const struct ssb_rect *rects,
+                      uint32_t n, uint64_t cookie, bool keyframe)
+{
+    const GstVideoInfo *info;
+    struct yuv_job *job;
+    GstBuffer *buf;
+
+    if (!encoder->pipeline || encoder->doomed || !encoder->i420)
+        return -EIO;
+    info = ssb_yuv_info(encoder->yuv);
+    buf = wrap_pixels(encoder, yuv, info->size, info, info->stride[0], cookie);
+    job = g_new0(struct yuv_job, 1);
+    job->conv = conv;
+    job->dst = yuv;
+    job->src = src;
+    job->src_stride = src_stride;
+    job->n = n;
+    job->rects = rects ? g_memdup2(rects, sizeof(*rects) * MAX(n, 1u)) : NULL;
+    gst_mini_object_set_qdata(GST_MINI_OBJECT(buf), yuv_job_quark(), job, yuv_job_free);
+    return push_buffer(encoder, buf, cookie, keyframe);
 }
 
 void

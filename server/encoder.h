@@ -7,6 +7,10 @@
  *
  *   appsrc ! videoconvert ! [caps] ! ENCODER ! [parser ! caps] ! appsink
  *
+ * or, for a built-in candidate that takes I420, appsrc(I420) ! ENCODER !
+ * ... with only the damage converted into the caller's persistent I420
+ * frame (yuv-convert.c), on appsrc's streaming thread.
+ *
  * and moves results from GStreamer's streaming threads to the embedder's
  * loop through an eventfd watched with SpiceCoreInterface.watch_add; no
  * callback below runs on a GStreamer thread.
@@ -21,6 +25,7 @@
 #include <stdint.h>
 
 #include <glib.h>
+#include <gst/video/video.h>
 #include <spice.h>
 
 #include "spice-sideband/proto.h"
@@ -55,6 +60,25 @@ enum ssb_codec ssb_encoder_fragment_codec(const char *fragment);
 /* The built-in candidate for an element factory (for the bitrate property
  * of an overriding fragment), or NULL. */
 const struct ssb_encoder_candidate *ssb_encoder_builtin(const char *factory);
+
+/* ---- yuv-convert.c ---- */
+
+/* RGB (the four 32-bit SSB_FORMAT_*) to I420 of one size, a rect at a
+ * time, so a persistent I420 frame needs only its damage converted. */
+struct ssb_yuv;
+
+/* NULL for a format it does not convert. */
+struct ssb_yuv *ssb_yuv_new(uint32_t width, uint32_t height, uint32_t fourcc);
+void ssb_yuv_free(struct ssb_yuv *yuv);
+/* Layout (size, plane offsets and strides) and colorimetry of the I420
+ * frames; the encoder's caps come from it. */
+const GstVideoInfo *ssb_yuv_info(const struct ssb_yuv *yuv);
+/* Converts @rects (@n, borrowed; rounded out to even edges) of @src
+ * (@src_stride bytes per row) into @dst (ssb_yuv_info()->size bytes);
+ * @rects NULL: the whole frame.  Pixels outside the rounded rects keep
+ * their value.  Any thread (serialised per @yuv). */
+void ssb_yuv_convert(struct ssb_yuv *yuv, uint8_t *dst, const uint8_t *src, uint32_t src_stride,
+                     const struct ssb_rect *rects, uint32_t n);
 
 /* ---- encoder.c ---- */
 
@@ -96,6 +120,18 @@ void ssb_encoder_free(struct ssb_encoder *encoder);
  * row) without copying.  @keyframe forces a key unit.  Returns 0 or -EIO. */
 int ssb_encoder_push(struct ssb_encoder *encoder, const uint8_t *pixels, uint32_t stride,
                      uint64_t cookie, bool keyframe);
+/* Whether the pipeline in use takes I420 (no videoconvert): then push
+ * with ssb_encoder_push_i420() instead. */
+bool ssb_encoder_takes_i420(const struct ssb_encoder *encoder);
+/* Like ssb_encoder_push() for the persistent I420 frame @yuv (laid out as
+ * ssb_yuv_info() of the encoder's size), brought up to date first with
+ * ssb_yuv_convert(@conv, @yuv, @src, @src_stride, @rects, @n) on
+ * GStreamer's streaming thread, off the loop (or when the frame is dropped
+ * unseen, as it is freed).  @yuv, @src and @conv are borrowed until
+ * released(@cookie); @rects (NULL: the whole frame) is copied. */
+int ssb_encoder_push_i420(struct ssb_encoder *encoder, uint8_t *yuv, struct ssb_yuv *conv,
+                          const uint8_t *src, uint32_t src_stride, const struct ssb_rect *rects,
+                          uint32_t n, uint64_t cookie, bool keyframe);
 void ssb_encoder_set_bitrate(struct ssb_encoder *encoder, uint32_t kbps);
 /* Element factory of the encoder in use ("x264enc"). */
 const char *ssb_encoder_name(const struct ssb_encoder *encoder);

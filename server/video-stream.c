@@ -7,6 +7,10 @@
  * scanout's damage log) into the shadow the encoder is not reading, and
  * the encoder's appsrc wraps a shadow without copying; the buffer's
  * destroy notify (videoconvert is done with it) frees the shadow again.
+ * When the encoder takes I420 (no videoconvert), each shadow also keeps an
+ * I420 copy and the appsrc wraps that one; a push hands the encoder the
+ * damage since the copy's content (the same buffer age) to convert on its
+ * streaming thread, so the loop does no per-pixel work.
  *
  * Pacing (spec 5.3: drop before encoding, never queue): at most one
  * picture is in the encoder.  A newer submit replaces the waiting picture
@@ -36,6 +40,8 @@
 struct shadow {
     uint8_t *pixels;
     uint64_t seq;              /* content: frame seq, 0 = none */
+    uint8_t *yuv;              /* I420 copy, allocated on first use */
+    uint64_t yuv_seq;          /* its content: frame seq, 0 = none */
     bool busy;                 /* wrapped by a buffer in the pipeline */
 };
 
@@ -48,6 +54,7 @@ struct ssb_video_stream {
     bool encoder_failed;           /* no candidate works: stop trying */
     uint32_t width, height, stride;
     struct shadow shadows[2];
+    struct ssb_yuv *yuv;           /* RGB -> I420, NULL: not converted */
     int latest;                    /* shadow with the newest picture, -1 */
     uint64_t latest_t_submit;
     uint64_t encoded_seq;          /* picture last pushed */
@@ -107,8 +114,10 @@ shadows_free(struct ssb_video_stream *stream)
 {
     for (int i = 0; i < 2; i++) {
         g_clear_pointer(&stream->shadows[i].pixels, g_free);
+        g_clear_pointer(&stream->shadows[i].yuv, g_free);
         stream->shadows[i] = (struct shadow){ 0 };
     }
+    g_clear_pointer(&stream->yuv, ssb_yuv_free);
     stream->latest = -1;
 }
 
@@ -122,7 +131,32 @@ shadows_alloc(struct ssb_video_stream *stream)
     stream->stride = scanout->width * ssb_proto_format_bpp(scanout->fourcc);
     for (int i = 0; i < 2; i++)
         stream->shadows[i].pixels = g_malloc((size_t)stream->stride * stream->height);
+    stream->yuv = ssb_yuv_new(stream->width, stream->height, scanout->fourcc);
     stream->latest = -1;
+}
+
+/* Pushes @sh's I420 copy, brought up to its RGB content (the damage
+ * since: converted by the encoder off the loop, see encoder.h). */
+static int
+shadow_push_i420(struct ssb_video_stream *stream, struct shadow *sh, uint64_t cookie)
+{
+    struct ssb_rect rects[SSB_PROTO_MAX_RECTS] = { { 0 } };
+    uint32_t n = 0;
+    bool partial;
+
+    if (!sh->yuv) {
+        sh->yuv = g_malloc(ssb_yuv_info(stream->yuv)->size);
+        sh->yuv_seq = 0;
+    }
+    partial = sh->yuv_seq == sh->seq ||
+              (sh->yuv_seq &&
+               ssb_damage_log_since(&stream->scanout->damage, sh->yuv_seq, sh->seq, rects, &n));
+    if (ssb_encoder_push_i420(stream->encoder, sh->yuv, stream->yuv, sh->pixels, stream->stride,
+                              partial ? rects : NULL, n, cookie, stream->keyframe_due) < 0)
+        return -EIO;
+    /* Converted before the buffer is released, whatever happens to it. */
+    sh->yuv_seq = sh->seq;
+    return 0;
 }
 
 /* Brings @sh up to @frame: the damage since its content, or everything. */
@@ -348,9 +382,13 @@ stream_pump(struct ssb_video_stream *stream)
     }
     cookie = (uint64_t)stream->cookie_gen << 40 | (++stream->pushes & 0x7fffffffffu) << 1 |
              (uint64_t)idx;
-    if (ssb_encoder_push(stream->encoder, sh->pixels, stream->stride, cookie,
-                         stream->keyframe_due) < 0)
+    if (stream->yuv && ssb_encoder_takes_i420(stream->encoder)) {
+        if (shadow_push_i420(stream, sh, cookie) < 0)
+            return;
+    } else if (ssb_encoder_push(stream->encoder, sh->pixels, stream->stride, cookie,
+                                stream->keyframe_due) < 0) {
         return;
+    }
     stream->in_flight_cookie = cookie;
     sh->busy = true;
     stream->keyframe_due = false;
