@@ -18,7 +18,9 @@ LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$(cd "$(dirname "${BASH_SOURCE[0]}")/.
 export LSAN_OPTIONS
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1"
-GL_ENV=(env "ASAN_OPTIONS=$ASAN_OPTIONS:fast_unwind_on_malloc=1:detect_leaks=0")
+# LSAN_OPTIONS is parsed after ASAN_OPTIONS, so both must ask for fast unwinding.
+GL_ENV=(env "ASAN_OPTIONS=$ASAN_OPTIONS:fast_unwind_on_malloc=1:detect_leaks=0"
+        "LSAN_OPTIONS=$LSAN_OPTIONS:fast_unwind_on_malloc=1")
 
 T=$(mktemp -d)
 export HOME="$T/home" XDG_RUNTIME_DIR="$T/run" XDG_CONFIG_HOME="$T/config" \
