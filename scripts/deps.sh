@@ -16,9 +16,10 @@ xvfb xauth xdotool imagemagick spice-client-gtk virt-viewer
 python3 valgrind procps
 "
 
+# Prints those of the named packages (default: $SSB_PACKAGES) not installed.
 ssb_missing_packages() {
     missing=""
-    for p in $SSB_PACKAGES; do
+    for p in ${*:-$SSB_PACKAGES}; do
         if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
             missing="$missing $p"
         fi
@@ -26,8 +27,9 @@ ssb_missing_packages() {
     echo "$missing"
 }
 
+# Installs the named packages (default: $SSB_PACKAGES) that are missing.
 ssb_install_deps() {
-    missing=$(ssb_missing_packages)
+    missing=$(ssb_missing_packages "$@")
     if [ -z "$missing" ]; then
         echo "deps: all packages present"
         return 0
@@ -38,9 +40,30 @@ ssb_install_deps() {
         return 1
     fi
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
+    apt-get -o DPkg::Lock::Timeout=600 update -q
     # shellcheck disable=SC2086
-    apt-get install -y -q $missing
+    apt-get -o DPkg::Lock::Timeout=600 install -y -q $missing
+}
+
+# Makes `apt-get source` work: adds deb-src entries mirroring the machine's
+# Debian deb822 sources (once) and refreshes the lists.
+ssb_enable_deb_src() {
+    list=/etc/apt/sources.list.d/spice-sideband-src.sources
+    [ -f "$list" ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "deps: deb-src entries needed and not root" >&2
+        return 1
+    fi
+    src=/etc/apt/sources.list.d/debian.sources
+    if [ -f "$src" ]; then
+        sed -n '/^Types:/s/.*/Types: deb-src/p; /^URIs:/p; /^Suites:/p; /^Components:/p; /^Signed-By:/p; /^$/p' \
+            "$src" > "$list.tmp"
+    else
+        printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\n' \
+            > "$list.tmp"
+    fi
+    mv "$list.tmp" "$list"
+    apt-get -o DPkg::Lock::Timeout=600 update -q
 }
 
 if [ "${0##*/}" = deps.sh ]; then
