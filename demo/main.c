@@ -103,8 +103,12 @@ render_frame(struct demo *demo)
                 .data = pixels,
                 .stride = stride,
             };
+            if (demo->opts.tag_sideband)
+                demo_scanout_set_tag(demo->scanouts[i], true);
             int rc = ssb_server_scanout_submit(demo->sideband, i, &buffer, damage, n, t_us,
                                                NULL, NULL);
+            if (demo->opts.tag_sideband)
+                demo_scanout_set_tag(demo->scanouts[i], false);
             if (rc < 0)
                 g_warning("sideband submit on scanout %u: %s", i, g_strerror(-rc));
         }

@@ -38,6 +38,8 @@ usage(FILE *out)
         "  --codecs LIST         sideband codecs, comma-separated (h264,vp8,vp9,av1,h265)\n"
         "  --no-sideband         serve the display channels only\n"
         "  --no-agent            no built-in agent: the tablet gets pointer events\n"
+        "  --tag-sideband        tests: a tag (white and black square, top right) on the\n"
+        "                        sideband's frames only, to tell them from the display channel's\n"
         "                        (absolute only with one scanout; no display id)\n"
         "  --streaming-video M   off, all or filter (default off, as QEMU)\n"
         "  --event-log FILE      write every input event as a JSON line to FILE\n"
@@ -167,7 +169,7 @@ add_listen(struct demo_options *opts, const char *arg)
 enum {
     OPT_SCANOUTS = 256, OPT_SIZE, OPT_FPS, OPT_DAMAGE, OPT_FRAMES, OPT_LISTEN,
     OPT_PASSWORD, OPT_ENCODER, OPT_CODECS, OPT_NO_SIDEBAND, OPT_NO_AGENT,
-    OPT_STREAMING_VIDEO, OPT_EVENT_LOG,
+    OPT_STREAMING_VIDEO, OPT_EVENT_LOG, OPT_TAG_SIDEBAND,
 };
 
 static const struct option long_options[] = {
@@ -182,6 +184,7 @@ static const struct option long_options[] = {
     { "codecs", required_argument, NULL, OPT_CODECS },
     { "no-sideband", no_argument, NULL, OPT_NO_SIDEBAND },
     { "no-agent", no_argument, NULL, OPT_NO_AGENT },
+    { "tag-sideband", no_argument, NULL, OPT_TAG_SIDEBAND },
     { "streaming-video", required_argument, NULL, OPT_STREAMING_VIDEO },
     { "event-log", required_argument, NULL, OPT_EVENT_LOG },
     { "help", no_argument, NULL, 'h' },
@@ -232,6 +235,9 @@ parse_one(struct demo_options *opts, int c, const char *arg)
         return -1;
     case OPT_NO_AGENT:
         opts->agent = false;
+        return -1;
+    case OPT_TAG_SIDEBAND:
+        opts->tag_sideband = true;
         return -1;
     case OPT_STREAMING_VIDEO:
         return parse_streaming_video(opts, arg);

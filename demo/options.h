@@ -27,6 +27,7 @@ struct demo_options {
     uint32_t codecs;              /* SSB_CODEC_BIT mask, 0 = all */
     bool sideband;
     bool agent;
+    bool tag_sideband;            /* tests: mark the sideband's copy */
     int streaming_video;          /* SPICE_STREAM_VIDEO_* */
     char *event_log;
 };

@@ -85,3 +85,28 @@ demo_scanout_render(struct demo_scanout *scanout, uint32_t seq, uint64_t t_us,
         compose(scanout, &damage[i]);
     return n;
 }
+
+/* Two DEMO_TAG_SIZE squares, white then black, DEMO_TAG_SIZE / 2 from the
+ * top-right corner: away from the stamp (top left), flat enough to
+ * survive video coding. */
+#define DEMO_TAG_SIZE 16u
+
+void
+demo_scanout_set_tag(struct demo_scanout *scanout, bool on)
+{
+    uint32_t margin = DEMO_TAG_SIZE / 2;
+    struct ssb_rect tag = {
+        .x = scanout->width - margin - 2 * DEMO_TAG_SIZE, .y = margin,
+        .width = 2 * DEMO_TAG_SIZE, .height = DEMO_TAG_SIZE,
+    };
+
+    if (!on) {
+        compose(scanout, &tag);
+        return;
+    }
+    for (uint32_t y = tag.y; y < tag.y + tag.height; y++) {
+        uint8_t *row = scanout->frame + (size_t)y * scanout->stride + (size_t)tag.x * 4;
+        memset(row, 0xff, DEMO_TAG_SIZE * 4);
+        memset(row + DEMO_TAG_SIZE * 4, 0x00, DEMO_TAG_SIZE * 4);
+    }
+}

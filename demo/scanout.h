@@ -8,6 +8,7 @@
 #ifndef DEMO_SCANOUT_H
 #define DEMO_SCANOUT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <spice-sideband/proto.h>
@@ -31,6 +32,11 @@ struct demo_overlay *demo_scanout_overlay(struct demo_scanout *scanout);
  * (room for DEMO_SCANOUT_MAX_DAMAGE rects) and returns the count. */
 uint32_t demo_scanout_render(struct demo_scanout *scanout, uint32_t seq, uint64_t t_us,
                              struct ssb_rect *damage);
+
+/* --tag-sideband: draws the tag into the frame (@on) or composes the
+ * frame's content there again (!@on).  The sideband gets the frame with
+ * the tag, the display channel without. */
+void demo_scanout_set_tag(struct demo_scanout *scanout, bool on);
 
 /* The composed frame (XRGB8888, borrowed). */
 const uint8_t *demo_scanout_pixels(const struct demo_scanout *scanout, uint32_t *stride);

@@ -70,6 +70,39 @@ test_damage_covers_changes(void)
     demo_scanout_free(s);
 }
 
+static uint32_t
+pixel_at(struct demo_scanout *s, uint32_t x, uint32_t y)
+{
+    uint32_t stride, v;
+
+    memcpy(&v, demo_scanout_pixels(s, &stride) + (size_t)y * stride + (size_t)x * 4, 4);
+    return v & 0xffffffu;
+}
+
+/* --tag-sideband: the tag is drawn top right, and composing it away gives
+ * back exactly the frame the display channel gets. */
+static void
+test_tag_comes_and_goes(void)
+{
+    struct demo_scanout *s = demo_scanout_new(0, W, H, 10);
+    struct ssb_rect damage[DEMO_SCANOUT_MAX_DAMAGE];
+    uint32_t stride;
+    uint8_t *plain = g_malloc(W * H * 4);
+
+    demo_scanout_render(s, 7, 1, damage);
+    memcpy(plain, demo_scanout_pixels(s, &stride), W * H * 4);
+    demo_scanout_set_tag(s, true);
+    g_assert_cmphex(pixel_at(s, W - 32, 16), ==, 0xffffff);
+    g_assert_cmphex(pixel_at(s, W - 16, 16), ==, 0x000000);
+    g_assert_cmphex(pixel_at(s, W - 40, 8), ==, 0xffffff);
+    g_assert_cmphex(pixel_at(s, W - 9, 23), ==, 0x000000);
+    g_assert_cmpmem(demo_scanout_pixels(s, &stride), 8 * stride, plain, 8 * stride);
+    demo_scanout_set_tag(s, false);
+    g_assert_cmpmem(demo_scanout_pixels(s, &stride), W * H * 4, plain, W * H * 4);
+    g_free(plain);
+    demo_scanout_free(s);
+}
+
 static void
 test_crosshair_visible(void)
 {
@@ -96,5 +129,6 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/demo/scanout/damage", test_damage_covers_changes);
     g_test_add_func("/demo/scanout/crosshair", test_crosshair_visible);
+    g_test_add_func("/demo/scanout/tag", test_tag_comes_and_goes);
     return g_test_run();
 }
