@@ -10,7 +10,8 @@
 #   --heads N       virtio-gpu max_outputs, every head connected (default 2)
 #   --size WxH      mode of every head (default 1024x768)
 #   --append ARGS   more kernel arguments: ssb.fps=N ssb.damage=PCT
-#                   ssb.mode=dirty|flip ssb.frames=N
+#                   ssb.mode=dirty|flip ssb.frames=N ssb.quiet=1 (no
+#                   ssb-frame lines)
 #   --serial CHR    the -serial argument (default: stdio); the guest prints
 #                   "ssb-guest: ..." markers and "ssb-frame HEAD SEQ" per frame
 #   --qmp PATH      a QMP server on unix socket PATH
