@@ -295,6 +295,43 @@ report(struct watch *w)
         g_print("console: %u ssb-frame lines\n", w->console_frames);
 }
 
+static void
+on_closed(SpiceSession *session, gpointer data)
+{
+    *(gboolean *)data = TRUE;
+}
+
+static gboolean
+on_close_timeout(gpointer data)
+{
+    *(gboolean *)data = TRUE;
+    return G_SOURCE_REMOVE;
+}
+
+/* Disconnects and lets the channels' coroutines finish (they hold messages
+ * in flight), then drops the session. */
+static void
+session_close(SpiceSession *session)
+{
+    gboolean closed = FALSE, late = FALSE;
+    guint timer = g_timeout_add(2000, on_close_timeout, &late);
+
+    g_signal_handlers_disconnect_matched(session, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
+                                         on_disconnected, NULL);
+    g_signal_connect(session, "disconnected", G_CALLBACK(on_closed), &closed);
+    spice_session_disconnect(session);
+    while (!closed && !late)
+        g_main_context_iteration(NULL, TRUE);
+    if (!late)
+        g_source_remove(timer);
+    g_object_unref(session);
+    /* spice-gtk unrefs its channels from idles */
+    late = FALSE;
+    g_timeout_add(20, on_close_timeout, &late);
+    while (!late)
+        g_main_context_iteration(NULL, TRUE);
+}
+
 static gboolean
 on_timeout(gpointer data)
 {
@@ -361,11 +398,8 @@ main(int argc, char **argv)
         g_source_remove(w.console_watch);
     if (console)
         g_io_channel_unref(console);
-    if (w.session) {
-        g_signal_handlers_disconnect_by_data(w.session, &w);
-        spice_session_disconnect(w.session);
-        g_object_unref(w.session);
-    }
+    if (w.session)
+        session_close(w.session);
     g_string_free(w.console_line, TRUE);
     g_main_loop_unref(w.loop);
     return w.status;

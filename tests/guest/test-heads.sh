@@ -3,11 +3,13 @@
 # spice-heads that both heads show guest-draw's pattern, each with its own
 # scanout index, and move.  Builds the guest first (cached).
 #
-# Usage: test-heads.sh SPICE-HEADS GUESTDIR
+# Usage: test-heads.sh SPICE-HEADS GUESTDIR [KERNEL-ARGS]
+# KERNEL-ARGS go to the guest (run-guest.sh --append), e.g. ssb.mode=flip.
 set -eu
 
 heads_exe=$1
 guestdir=$2
+append=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 
 if [ "$(id -u)" != 0 ] && ! command -v qemu-system-x86_64 > /dev/null; then
@@ -33,7 +35,7 @@ trap 'exit 1' INT TERM
 mkfifo "$work/console"
 exec 8<> "$work/console"
 
-"$here/run-guest.sh" --serial "file:$work/console" \
+"$here/run-guest.sh" --serial "file:$work/console" --append "$append" \
     --spice "unix=on,addr=$work/spice.sock,disable-ticketing=on" \
     "$guestdir" > "$work/qemu.log" 2>&1 &
 qemu_pid=$!
