@@ -39,23 +39,35 @@ log() { echo "build-guest: $*" >&2; }
 
 # ---- which kernel --------------------------------------------------------
 
+# Prints "PACKAGE VERSION" of the kernel to use.  One apt-cache call when
+# the metapackage pins its kernel's version, as Debian's do.
 kernel_package() {
-    if [ -n "${SSB_GUEST_KERNEL:-}" ]; then
-        echo "$SSB_GUEST_KERNEL"
-        return
+    pkg=${SSB_GUEST_KERNEL:-}
+    if [ -z "$pkg" ]; then
+        pinned=$(apt-cache show --no-all-versions linux-image-amd64 2> /dev/null |
+            sed -n 's/^Depends:.*\(linux-image-[0-9][^ ,]*\) (= \([^)]*\)).*/\1 \2/p' |
+            head -n 1)
+        if [ -n "$pinned" ]; then
+            echo "$pinned"
+            return
+        fi
+        pkg=$(apt-cache depends linux-image-amd64 2> /dev/null |
+            sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n 1)
     fi
-    apt-cache depends linux-image-amd64 2>/dev/null |
-        sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n 1
+    [ -n "$pkg" ] || return 0
+    ver=$(apt-cache show --no-all-versions "$pkg" 2> /dev/null | sed -n 's/^Version: //p' |
+        head -n 1)
+    [ -z "$ver" ] || echo "$pkg $ver"
 }
 
-kpkg=$(kernel_package)
-if [ -z "$kpkg" ] && [ "$(id -u)" = 0 ]; then
+kernel=$(kernel_package)
+if [ -z "$kernel" ] && [ "$(id -u)" = 0 ]; then
     apt-get -o DPkg::Lock::Timeout=600 update -q >&2
-    kpkg=$(kernel_package)
+    kernel=$(kernel_package)
 fi
-[ -n "$kpkg" ] || { log "cannot resolve linux-image-amd64 (apt-get update as root)"; exit 1; }
-kver=$(apt-cache show --no-all-versions "$kpkg" | sed -n 's/^Version: //p' | head -n 1)
-[ -n "$kver" ] || { log "no version for $kpkg"; exit 1; }
+[ -n "$kernel" ] || { log "cannot resolve the kernel package (apt-get update as root)"; exit 1; }
+kpkg=${kernel% *}
+kver=${kernel#* }
 kdir=$cache/kernel-$kpkg-$kver
 
 mkdir -p "$cache"
@@ -172,6 +184,8 @@ build_initramfs() {
 if [ ! -f "$initramfs" ]; then
     log "building initramfs $hash"
     build_initramfs
+    # Other checkouts' images stay a while; old ones go.
+    find "$kdir" -name 'initramfs-*.cpio.gz' -mtime +30 -delete
 fi
 exec 9>&-
 
