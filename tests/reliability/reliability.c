@@ -45,6 +45,18 @@ ssb_test_wait_fds(const char *pid, int max)
         g_main_context_iteration(NULL, FALSE);
         g_usleep(10000);
     }
+    if (n > max) {
+        g_autofree char *path = g_strdup_printf("/proc/%s/fd", pid);
+        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+        const char *name;
+
+        while (dir && (name = g_dir_read_name(dir))) {
+            g_autofree char *link = g_build_filename(path, name, NULL);
+            g_autofree char *target = g_file_read_link(link, NULL);
+
+            g_test_message("fd %s -> %s", name, target ? target : "?");
+        }
+    }
     g_assert_cmpint(n, <=, max);
     g_assert_cmpint(n, >=, 0);
 }
