@@ -693,6 +693,18 @@ good_client(struct ssb_test_vmm *vmm)
     client_disconnect(&c);
 }
 
+/* An integer field of the VMM's stats JSON. */
+static gint64
+ssb_test_vmm_cmd_stat(struct ssb_test_vmm *vmm, const char *key)
+{
+    g_autofree char *json = ssb_test_vmm_cmd(vmm, "stats");
+    g_autofree char *needle = g_strdup_printf("\"%s\":", key);
+    const char *p = strstr(json, needle);
+
+    g_assert_nonnull(p);
+    return g_ascii_strtoll(p + strlen(needle), NULL, 10);
+}
+
 static unsigned
 n_cases(void)
 {
@@ -770,6 +782,65 @@ test_local(void)
     ssb_test_vmm_stop(&vmm, true);
 }
 
+/* SSB_CYCLES (default 1000) connect/disconnect cycles of a local client,
+ * each through the handshake, the local socket and a frame, leaving in
+ * turn with the frame released, held, the local socket closed first, or
+ * the port only: the VMM's fds and memory stay where they were. */
+static void
+test_cycles(void)
+{
+    const char *env = g_getenv("SSB_CYCLES");
+    unsigned n = env ? (unsigned)atoi(env) : 1000;
+    struct ssb_test_vmm vmm;
+    const char *pid;
+    int fds_before = 0;
+    long rss_before = 0, rss_after;
+
+    start_vmm(&vmm);
+    pid = g_subprocess_get_identifier(vmm.proc);
+    for (unsigned i = 0; i < n; i++) {
+        struct client c;
+        struct ssb_msg msg;
+        g_autofree char *reply = NULL;
+        uint64_t seq;
+
+        client_connect(&c, &vmm, true);
+        local_welcome(&c);
+        reply = ssb_test_vmm_cmd(&vmm, "submit 0");
+        seq = g_ascii_strtoull(reply + strlen("submitted 0 "), NULL, 10);
+        do {
+            g_assert_cmpint(local_recv(&c, &msg, 20), !=, 0);
+        } while (msg.type != SSB_MSG_FRAME || msg.u.frame.seq != seq);
+        if (i % 4 == 0) {
+            struct ssb_msg rel = { .type = SSB_MSG_SLOT_RELEASE };
+
+            rel.u.slot_release = (struct ssb_msg_slot_release){ 0, msg.u.frame.slot_id, seq };
+            local_send(&c, &rel);
+        } else if (i % 4 == 2) {
+            close(c.local);
+            c.local = -1;
+        }
+        client_disconnect(&c);
+        if (i == 9) { /* past the first sessions' one-time allocations */
+            ssb_test_wait_fds(pid, 1000);
+            fds_before = ssb_reliability_fd_count(pid);
+            rss_before = ssb_reliability_rss_kib(pid);
+        }
+    }
+    ssb_test_wait_fds(pid, fds_before);
+    rss_after = ssb_reliability_rss_kib(pid);
+    g_test_message("%u cycles: VMM RSS %ld -> %ld KiB, %d fds", n, rss_before, rss_after,
+                   fds_before);
+    ssb_reliability_figure("cycles", "count", n);
+    ssb_reliability_figure("cycles", "rss_before_kib", (guint64)rss_before);
+    ssb_reliability_figure("cycles", "rss_after_kib", (guint64)rss_after);
+    /* Bounded: a leak of even 1 KiB a session would show past 1 MiB. */
+    if (n >= 100)
+        g_assert_cmpint(rss_after - rss_before, <, 8 * 1024);
+    g_assert_cmpint(ssb_test_vmm_cmd_stat(&vmm, "vmm_in_flight"), ==, 0);
+    ssb_test_vmm_stop(&vmm, true);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -784,5 +855,6 @@ main(int argc, char **argv)
     g_test_message("seed 0x%" G_GINT64_MODIFIER "x (SSB_HOSTILE_SEED)", (guint64)rng);
     g_test_add_func("/reliability/hostile-client/port", test_port);
     g_test_add_func("/reliability/hostile-client/local", test_local);
+    g_test_add_func("/reliability/cycles", test_cycles);
     return g_test_run();
 }
