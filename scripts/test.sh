@@ -46,6 +46,8 @@ meson compile -C "$builddir/asan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0 \
+SSB_HOSTILE_CASES=${SSB_HOSTILE_CASES:-200} SSB_CYCLES=${SSB_CYCLES:-300} \
+SSB_SOAK_SECONDS=${SSB_SOAK_SECONDS:-30} \
     run_suite asan "$builddir/asan"
 
 echo "=== libFuzzer build (clang), ${fuzz_seconds}s per target"
