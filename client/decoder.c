@@ -315,7 +315,10 @@ on_bus_message(GstBus *bus, GstMessage *message, gpointer user_data)
         gst_message_parse_warning(message, &error, &debug);
         break;
     default:
-        return GST_BUS_DROP;
+        /* Left on the bus and popped by bus_drain(): with GStreamer 1.22
+         * a sync handler that drops the pipeline's state-changed or
+         * new-clock messages keeps it from ever being finalized. */
+        return GST_BUS_PASS;
     }
     g_mutex_lock(&outbox->lock);
     if (outbox->error == NULL) {
@@ -324,7 +327,18 @@ on_bus_message(GstBus *bus, GstMessage *message, gpointer user_data)
         outbox_schedule(outbox);
     }
     g_mutex_unlock(&outbox->lock);
-    return GST_BUS_DROP;
+    return GST_BUS_PASS;
+}
+
+/* Discards what the bus holds (on_bus_message() saw it already). */
+static void
+bus_drain(GstElement *pipeline)
+{
+    g_autoptr(GstBus) bus = gst_pipeline_get_bus(GST_PIPELINE(pipeline));
+    GstMessage *message;
+
+    while ((message = gst_bus_pop(bus)) != NULL)
+        gst_message_unref(message);
 }
 
 static void
@@ -451,6 +465,7 @@ ssb_decoder_free(SsbDecoder *decoder)
     if (decoder->pipeline != NULL) {
         /* Joins the streaming threads. */
         gst_element_set_state(decoder->pipeline, GST_STATE_NULL);
+        bus_drain(decoder->pipeline);
         gst_object_unref(decoder->pipeline);
     }
     outbox_unref(decoder->outbox);
@@ -463,6 +478,7 @@ ssb_decoder_push(SsbDecoder *decoder, guint8 *data, gsize size, guint64 seq)
     GstBuffer *buffer = gst_buffer_new_wrapped(data, size);
 
     GST_BUFFER_PTS(buffer) = seq;
+    bus_drain(decoder->pipeline);
     return gst_app_src_push_buffer(decoder->src, buffer) == GST_FLOW_OK;
 }
 

@@ -10,7 +10,7 @@ top=$(pwd)
 ssb_install_deps
 
 builddir=${SSB_BUILDDIR:-$top/_build}
-fuzz_seconds=${SSB_FUZZ_SECONDS:-20}
+fuzz_seconds=${SSB_FUZZ_SECONDS:-60}
 mkdir -p "$builddir"
 status=0
 
@@ -34,12 +34,20 @@ setup "$builddir/gcc" -Dwerror=true
 meson compile -C "$builddir/gcc"
 run_suite gcc "$builddir/gcc"
 
+# e2e-video is left out: its pacing checks (no keyframe request on a late
+# join) do not hold at valgrind's speed.
+echo "=== valgrind memcheck: the e2e suite but e2e-video"
+meson test -C "$builddir/gcc" --setup valgrind --print-errorlogs --num-processes 1 \
+    e2e-lifecycle e2e-buffers e2e-stall e2e-many e2e-reconnect e2e-token e2e-dump || status=1
+
 echo "=== ASan/UBSan build"
 setup "$builddir/asan" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
 meson compile -C "$builddir/asan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0 \
+SSB_HOSTILE_CASES=${SSB_HOSTILE_CASES:-200} SSB_CYCLES=${SSB_CYCLES:-300} \
+SSB_SOAK_SECONDS=${SSB_SOAK_SECONDS:-30} \
     run_suite asan "$builddir/asan"
 
 echo "=== libFuzzer build (clang), ${fuzz_seconds}s per target"

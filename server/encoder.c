@@ -221,8 +221,12 @@ on_bus_message(GstBus *bus, GstMessage *msg, gpointer data)
     g_autofree char *debug = NULL;
     struct item *item;
 
+    /* Every message stays on the bus (PASS) and is popped on the loop
+     * (bus_drain()): with GStreamer 1.22, a sync handler that drops a
+     * pipeline's state-changed or new-clock messages keeps the pipeline
+     * from ever being finalized, and each encoder would leak it. */
     if (GST_MESSAGE_TYPE(msg) != GST_MESSAGE_ERROR)
-        return GST_BUS_DROP;
+        return GST_BUS_PASS;
     gst_message_parse_error(msg, &error, &debug);
     item = g_new0(struct item, 1);
     item->kind = ITEM_ERROR;
@@ -230,7 +234,19 @@ on_bus_message(GstBus *bus, GstMessage *msg, gpointer data)
     item->error = g_strdup_printf("%s: %s", GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)),
                                   error ? error->message : "unknown error");
     shared_push(ctx->shared, item);
-    return GST_BUS_DROP;
+    return GST_BUS_PASS;
+}
+
+/* Discards what the bus holds: the errors went through on_bus_message(). */
+static void
+bus_drain(GstElement *pipeline)
+{
+    GstBus *bus = gst_element_get_bus(pipeline);
+    GstMessage *msg;
+
+    while ((msg = gst_bus_pop(bus)))
+        gst_message_unref(msg);
+    gst_object_unref(bus);
 }
 
 /* ---- pipeline ---- */
@@ -342,6 +358,7 @@ pipeline_teardown(struct ssb_encoder *encoder)
     bus = gst_element_get_bus(encoder->pipeline);
     gst_bus_set_sync_handler(bus, NULL, NULL, NULL);
     gst_object_unref(bus);
+    bus_drain(encoder->pipeline);
     gst_clear_object(&encoder->appsrc);
     gst_clear_object(&encoder->enc);
     gst_clear_object(&encoder->pipeline);
@@ -536,6 +553,8 @@ dispatch_items(struct ssb_encoder *encoder)
         item_free(item);
     }
     encoder->dispatching = false;
+    if (encoder->pipeline)
+        bus_drain(encoder->pipeline);
 }
 
 static void
@@ -761,6 +780,12 @@ const char *
 ssb_encoder_name(const struct ssb_encoder *encoder)
 {
     return encoder && encoder->name ? encoder->name : "";
+}
+
+GstElement *
+ssb_encoder_pipeline(const struct ssb_encoder *encoder)
+{
+    return encoder->pipeline;
 }
 
 enum ssb_codec

@@ -136,5 +136,8 @@ void ssb_encoder_set_bitrate(struct ssb_encoder *encoder, uint32_t kbps);
 /* Element factory of the encoder in use ("x264enc"). */
 const char *ssb_encoder_name(const struct ssb_encoder *encoder);
 enum ssb_codec ssb_encoder_codec(const struct ssb_encoder *encoder);
+/* The running pipeline (borrowed; NULL between candidates), for tests
+ * that check it goes away with the encoder. */
+GstElement *ssb_encoder_pipeline(const struct ssb_encoder *encoder);
 
 #endif /* SSB_ENCODER_H */

@@ -786,11 +786,64 @@ test_video_not_negotiated(void)
     fixture_teardown(&fx, NULL);
 }
 
+static guint
+count_fds(void)
+{
+    g_autoptr(GDir) dir = g_dir_open("/proc/self/fd", 0, NULL);
+    guint n = 0;
+
+    while (g_dir_read_name(dir) != NULL)
+        n++;
+    return n;
+}
+
+static void
+no_decoded(const SsbDecoded *decoded, gpointer user_data)
+{
+}
+
+static void
+no_failure(const char *message, gpointer user_data)
+{
+}
+
+/* A freed decoder takes its pipeline along: each GstBus holds two
+ * sockets, so a pipeline that is never finalized shows as fds. */
+static void
+test_decoder_no_leak(void)
+{
+    const SsbDecoderCallbacks cb = { .decoded = no_decoded, .failed = no_failure };
+    guint before = 0;
+
+    if (ssb_decoder_element_for(SSB_CODEC_VP8) == NULL) {
+        g_test_skip("no VP8 decoder");
+        return;
+    }
+    for (guint i = 0; i < 5; i++) {
+        g_autoptr(GError) error = NULL;
+        SsbDecoder *decoder = ssb_decoder_new(SSB_CODEC_VP8, g_main_context_default(), &cb,
+                                              NULL, &error);
+
+        g_assert_no_error(error);
+        /* Let the pipeline reach PLAYING (state-changed, new-clock...). */
+        for (guint j = 0; j < 50; j++) {
+            g_main_context_iteration(NULL, FALSE);
+            g_usleep(1000);
+        }
+        ssb_decoder_free(decoder);
+        if (i == 0)
+            before = count_fds();
+    }
+    g_assert_cmpuint(count_fds(), <=, before);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     gst_init(&argc, &argv);
+
+    g_test_add_func("/video/decoder-no-leak", test_decoder_no_leak);
 
     g_test_add("/video/hello", Fixture, "vp8", fixture_setup, test_hello, fixture_teardown);
     g_test_add_func("/video/codec-allowlist", test_codec_allowlist);

@@ -280,6 +280,58 @@ test_h264_bitstream(void)
     g_ptr_array_unref(s.outputs);
 }
 
+static guint
+count_fds(void)
+{
+    g_autoptr(GDir) dir = g_dir_open("/proc/self/fd", 0, NULL);
+    guint n = 0;
+
+    while (g_dir_read_name(dir) != NULL)
+        n++;
+    return n;
+}
+
+static void
+pipeline_gone(gpointer data, GObject *where)
+{
+    (*(guint *)data)++;
+}
+
+/* Every encoder freed takes its pipeline with it: nothing of it stays
+ * alive (each GstBus holds two sockets, so a leak shows as fds too). */
+static void
+test_no_leak(void)
+{
+    const guint rounds = 5;
+    guint before = 0, finalized = 0;
+    uint8_t *frame = make_frame(0);
+
+    for (guint i = 0; i < rounds; i++) {
+        struct sink s;
+        struct ssb_encoder *enc;
+
+        sink_init(&s);
+        enc = ssb_encoder_new(ssb_glib_core_get(NULL), SSB_CODEC_H264, NULL, W, H,
+                              SSB_FORMAT_XRGB8888, 2000, &cb, &s);
+        if (!enc) {
+            g_test_skip("no H.264 encoder");
+            g_ptr_array_unref(s.outputs);
+            g_free(frame);
+            return;
+        }
+        g_object_weak_ref(G_OBJECT(ssb_encoder_pipeline(enc)), pipeline_gone, &finalized);
+        g_assert_cmpint(ssb_encoder_push(enc, frame, W * 4, 1, true), ==, 0);
+        wait_outputs(&s, 1);
+        ssb_encoder_free(enc);
+        g_ptr_array_unref(s.outputs);
+        if (i == 0)
+            before = count_fds();
+    }
+    g_assert_cmpuint(finalized, ==, rounds);
+    g_assert_cmpuint(count_fds(), <=, before);
+    g_free(frame);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -292,5 +344,6 @@ main(int argc, char **argv)
     g_test_add_func("/server/encoder/keyframes-h264", test_keyframes_h264);
     g_test_add_func("/server/encoder/keyframes-vp8", test_keyframes_vp8);
     g_test_add_func("/server/encoder/h264-bitstream", test_h264_bitstream);
+    g_test_add_func("/server/encoder/no-leak", test_no_leak);
     return g_test_run();
 }
