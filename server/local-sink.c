@@ -200,6 +200,8 @@ memfd_shareable(int fd)
 static bool
 can_lend(struct ssb_local_sink *ls, const struct ssb_server_buffer *buffer)
 {
+    if (!buffer) /* pixels only through the frame's reader */
+        return false;
     if (held_imports(ls) >= SSB_MAX_HELD_IMPORTS)
         return false;
     if (buffer->kind == SSB_SERVER_BUFFER_MEMFD)
@@ -341,6 +343,8 @@ submit_lend(struct ssb_local_sink *ls, struct ssb_frame *frame)
     if (send_frame(ls, imp->slot_id, frame->seq, frame->t_submit_us) < 0)
         return true; /* the connection is going away */
     drop_pending(ls);
+    if (frame->reader)
+        sink_stats(ls)->virgl_dmabuf_frames++;
     ssb_frame_lock(frame);
     imp->frame = frame;
     imp->held = true;
@@ -362,9 +366,19 @@ dmabuf_sync(int fd, uint64_t flags)
 }
 
 int
-ssb_source_open(const struct ssb_server_buffer *buffer, struct ssb_source *src)
+ssb_source_open(const struct ssb_frame *frame, struct ssb_source *src)
 {
+    const struct ssb_server_buffer *buffer = frame->buffer;
+
     *src = (struct ssb_source){ .sync_fd = -1 };
+    /* A reader beats mapping a DMA-BUF: GPU memory is slow or impossible
+     * to map linearly, and the reader knows the picture's layout. */
+    if (frame->reader) {
+        src->reader = frame->reader;
+        return 0;
+    }
+    if (!buffer)
+        return -EINVAL;
     if (buffer->kind == SSB_SERVER_BUFFER_PIXELS) {
         src->data = buffer->data;
         src->stride = buffer->stride;
@@ -396,6 +410,17 @@ ssb_source_close(struct ssb_source *src)
     if (src->map)
         munmap(src->map, src->map_size);
     src->map = NULL;
+}
+
+uint64_t
+ssb_source_copy_rect(const struct ssb_source *src, uint8_t *dst, uint32_t dst_stride,
+                     uint32_t bpp, const struct ssb_rect *rect)
+{
+    if (!src->reader)
+        return ssb_copy_rect(dst, dst_stride, src->data, src->stride, bpp, rect);
+    if (src->reader->read(src->reader->opaque, rect, dst, dst_stride) < 0)
+        return 0;
+    return (uint64_t)rect->width * bpp * rect->height;
 }
 
 static int
@@ -443,7 +468,7 @@ submit_copy(struct ssb_local_sink *ls, struct ssb_frame *frame)
     struct ssb_source src;
     int err;
 
-    if ((err = pool_ensure(ls)) < 0 || (err = ssb_source_open(frame->buffer, &src)) < 0) {
+    if ((err = pool_ensure(ls)) < 0 || (err = ssb_source_open(frame, &src)) < 0) {
         ssb_log_peer("scanout %u: frame %" G_GUINT64_FORMAT " not delivered: %s",
                      frame->scanout_id, frame->seq, g_strerror(-err));
         sink_stats(ls)->frames_skipped++;
@@ -453,8 +478,14 @@ submit_copy(struct ssb_local_sink *ls, struct ssb_frame *frame)
     if (ls->pending)
         sink_stats(ls)->frames_skipped++; /* superseded, never sent */
     if (slot) {
-        sink_stats(ls)->bytes_copied += ssb_shm_slot_fill(ls->pool, slot, src.data, src.stride,
-                                                          &ls->base.scanout->damage, frame->seq);
+        uint64_t bytes = ssb_shm_slot_fill_source(ls->pool, slot, &src,
+                                                  &ls->base.scanout->damage, frame->seq);
+
+        sink_stats(ls)->bytes_copied += bytes;
+        if (frame->reader) {
+            sink_stats(ls)->virgl_shm_readbacks++;
+            sink_stats(ls)->virgl_bytes_read += bytes;
+        }
         ls->pending = slot;
         ls->pending_seq = frame->seq;
         ls->pending_t_submit = frame->t_submit_us;

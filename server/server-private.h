@@ -52,6 +52,8 @@
 struct ssb_port;
 struct ssb_client;
 struct ssb_frame_sink;
+struct ssb_frame_reader;
+struct ssb_virgl_scanout;
 
 /* One submitted frame.  Producer/consumer discipline like wlr_buffer: the
  * submit path holds one lock; every sink that keeps the VMM's buffer past
@@ -68,6 +70,9 @@ struct ssb_frame {
     const struct ssb_server_buffer *buffer;
     const struct ssb_rect *damage; /* NULL/0 = whole surface */
     uint32_t n_damage;
+    /* Valid only during submit: pixels the server reads back on demand
+     * (a virgl resource); NULL for the VMM's own buffers. */
+    const struct ssb_frame_reader *reader;
     ssb_server_done_fn done;
     void *user_data;
 };
@@ -119,19 +124,36 @@ int ssb_scanout_check_geometry(uint32_t width, uint32_t height, uint32_t fourcc)
 int ssb_scanout_check_buffer(const struct ssb_scanout *scanout,
                              const struct ssb_server_buffer *buffer);
 
-/* The VMM's buffer as CPU-readable rows (local-sink.c). */
+/* Pixels the server cannot map but can have copied out, rectangle by
+ * rectangle (a virgl resource, read back with transfer_read_iov). */
+struct ssb_frame_reader {
+    /* Copies @rect of the current picture into @dst, which points at the
+     * surface origin with @dst_stride bytes per row (borrowed).  Returns 0
+     * or -errno. */
+    int (*read)(void *opaque, const struct ssb_rect *rect, uint8_t *dst, uint32_t dst_stride);
+    void *opaque;
+};
+
+/* The frame's pixels as CPU-readable rows, or through its reader
+ * (local-sink.c). */
 struct ssb_source {
     const uint8_t *data;
     uint32_t stride;
+    const struct ssb_frame_reader *reader; /* borrowed; data is NULL then */
     void *map;
     size_t map_size;
     int sync_fd;  /* dma-buf to end CPU access on, or -1 */
 };
 
-/* Maps @buffer (borrowed) for reading; PIXELS need no mapping.  Returns 0
- * or -errno (-ENOTSUP for tiled or multi-plane DMA-BUFs). */
-int ssb_source_open(const struct ssb_server_buffer *buffer, struct ssb_source *src);
+/* Opens @frame's pixels (borrowed, during submit) for reading: its reader
+ * if it has one, else its buffer, mapped (PIXELS need no mapping).  Returns
+ * 0 or -errno (-ENOTSUP for tiled or multi-plane DMA-BUFs). */
+int ssb_source_open(const struct ssb_frame *frame, struct ssb_source *src);
 void ssb_source_close(struct ssb_source *src);
+/* Copies @rect of @src into @dst (surface origin, @dst_stride per row).
+ * Returns the bytes copied, 0 when a reader failed. */
+uint64_t ssb_source_copy_rect(const struct ssb_source *src, uint8_t *dst, uint32_t dst_stride,
+                              uint32_t bpp, const struct ssb_rect *rect);
 
 /* local-sink.c */
 struct ssb_frame_sink *ssb_local_sink_new(struct ssb_client *client,
@@ -252,6 +274,8 @@ struct ssb_server {
     struct ssb_local_socket *local;  /* NULL when disabled or unavailable */
     struct ssb_scanout *scanouts[SSB_PROTO_MAX_SCANOUTS];
     struct ssb_video_stream *streams[SSB_PROTO_MAX_SCANOUTS][SSB_CODEC_COUNT];
+    /* virgl.c: scanouts attached to virgl resources, owned. */
+    struct ssb_virgl_scanout *virgl[SSB_PROTO_MAX_SCANOUTS];
     uint32_t codecs;                 /* what SERVER_HELLO advertises */
     uint64_t last_seq[SSB_PROTO_MAX_SCANOUTS]; /* of disabled scanouts */
     GList *clients;                  /* struct ssb_client *, owned */
@@ -265,8 +289,27 @@ struct ssb_server {
 };
 
 uint64_t ssb_now_us(void);
+/* Submits a frame read through @reader (borrowed, used only during the
+ * call) and, when @buffer (borrowed) is not NULL, lent as that DMA-BUF to
+ * the local clients that import it.  As ssb_server_scanout_submit()
+ * otherwise. */
+int ssb_server_submit_reader(struct ssb_server *server, uint32_t scanout_id,
+                             const struct ssb_server_buffer *buffer,
+                             const struct ssb_frame_reader *reader,
+                             const struct ssb_rect *damage, uint32_t n_damage,
+                             uint64_t t_submit_us, ssb_server_done_fn done, void *user_data);
 /* Frees the video streams of @scanout_id (scanout disabled). */
 void ssb_server_drop_streams(struct ssb_server *server, uint32_t scanout_id);
 void ssb_server_client_gone(struct ssb_server *server, struct ssb_client *client);
+
+/* virgl.c: drops the virgl resource attached to @scanout_id, if any. */
+#if defined(SSB_HAVE_VIRGL) && SSB_HAVE_VIRGL
+void ssb_virgl_forget(struct ssb_server *server, uint32_t scanout_id);
+#else
+static inline void
+ssb_virgl_forget(struct ssb_server *server, uint32_t scanout_id)
+{
+}
+#endif
 
 #endif /* SSB_SERVER_PRIVATE_H */

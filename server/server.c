@@ -137,6 +137,7 @@ ssb_server_destroy(struct ssb_server *server)
         ssb_server_client_gone(server, server->clients->data);
     ssb_local_socket_free(server->local);
     for (uint32_t i = 0; i < SSB_PROTO_MAX_SCANOUTS; i++) {
+        ssb_virgl_forget(server, i);
         ssb_server_drop_streams(server, i);
         g_clear_pointer(&server->scanouts[i], ssb_scanout_free);
     }
@@ -236,6 +237,7 @@ ssb_server_scanout_disable(struct ssb_server *server, uint32_t scanout_id)
         return -ENOENT;
     for (GList *l = server->clients; l; l = l->next)
         ssb_client_scanout_disabled(l->data, scanout);
+    ssb_virgl_forget(server, scanout_id);
     ssb_server_drop_streams(server, scanout_id);
     server->last_seq[scanout_id] = scanout->seq;
     server->scanouts[scanout_id] = NULL;
@@ -277,6 +279,7 @@ check_damage(const struct ssb_scanout *scanout, const struct ssb_rect *damage, u
     return 0;
 }
 
+/* @buffer may be NULL for a frame with a reader. */
 static int
 submit_frame(struct ssb_server *server, struct ssb_frame *frame, uint32_t scanout_id,
              const struct ssb_server_buffer *buffer, const struct ssb_rect *damage,
@@ -288,13 +291,14 @@ submit_frame(struct ssb_server *server, struct ssb_frame *frame, uint32_t scanou
 
     if (!scanout)
         return -ENOENT;
-    if ((err = measure_buffer(buffer, &measured)) < 0 ||
-        (err = ssb_scanout_check_buffer(scanout, &measured)) < 0 ||
-        (err = check_damage(scanout, damage, n_damage)) < 0)
+    if (buffer && ((err = measure_buffer(buffer, &measured)) < 0 ||
+                   (err = ssb_scanout_check_buffer(scanout, &measured)) < 0))
+        return err;
+    if ((err = check_damage(scanout, damage, n_damage)) < 0)
         return err;
     frame->seq = ++scanout->seq;
     frame->scanout_id = scanout_id;
-    frame->buffer = &measured;
+    frame->buffer = buffer ? &measured : NULL;
     frame->damage = n_damage ? damage : NULL;
     frame->n_damage = n_damage;
     ssb_damage_log_add(&scanout->damage, frame->seq, damage, n_damage);
@@ -307,7 +311,36 @@ submit_frame(struct ssb_server *server, struct ssb_frame *frame, uint32_t scanou
     for (GList *l = server->clients; l; l = l->next)
         ssb_client_submit(l->data, frame);
     frame->buffer = NULL;
+    frame->reader = NULL;
     return 0;
+}
+
+int
+ssb_server_submit_reader(struct ssb_server *server, uint32_t scanout_id,
+                         const struct ssb_server_buffer *buffer,
+                         const struct ssb_frame_reader *reader, const struct ssb_rect *damage,
+                         uint32_t n_damage, uint64_t t_submit_us, ssb_server_done_fn done,
+                         void *user_data)
+{
+    struct ssb_frame *frame;
+    int err;
+
+    g_assert(server && reader && (!buffer || buffer->kind == SSB_SERVER_BUFFER_DMABUF));
+    if (server->destroying) {
+        if (done)
+            done(user_data);
+        return -ESHUTDOWN;
+    }
+    frame = ssb_frame_new(server, done, user_data);
+    frame->t_submit_us = t_submit_us ? t_submit_us : ssb_now_us();
+    frame->reader = reader;
+    err = submit_frame(server, frame, scanout_id, buffer, damage, n_damage);
+    frame->reader = NULL;
+    /* Like a DMABUF submit: done() never from inside this call. */
+    frame->buffer = NULL;
+    frame->in_submit = false;
+    ssb_frame_unlock(frame);
+    return err;
 }
 
 int

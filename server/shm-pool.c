@@ -12,6 +12,7 @@
 
 #include <glib.h>
 
+#include "server-private.h"
 #include "shm-pool.h"
 
 #define SSB_SLOT_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
@@ -201,18 +202,34 @@ ssb_shm_slot_fill(const struct ssb_shm_pool *pool, struct ssb_shm_slot *slot,
                   const uint8_t *src, uint32_t src_stride, const struct ssb_damage_log *log,
                   uint64_t seq)
 {
+    struct ssb_source source = { .data = src, .stride = src_stride, .sync_fd = -1 };
+
+    return ssb_shm_slot_fill_source(pool, slot, &source, log, seq);
+}
+
+uint64_t
+ssb_shm_slot_fill_source(const struct ssb_shm_pool *pool, struct ssb_shm_slot *slot,
+                         const struct ssb_source *src, const struct ssb_damage_log *log,
+                         uint64_t seq)
+{
     uint32_t bpp = ssb_proto_format_bpp(pool->fourcc);
     struct ssb_rect rects[SSB_PROTO_MAX_RECTS];
     struct ssb_rect whole = { 0, 0, pool->width, pool->height };
     uint32_t n = 0;
     uint64_t copied = 0;
+    bool failed = false;
 
     if (!ssb_damage_log_since(log, slot->content_seq, seq, rects, &n)) {
         rects[0] = whole;
         n = 1;
     }
-    for (uint32_t i = 0; i < n; i++)
-        copied += ssb_copy_rect(slot->map, pool->stride, src, src_stride, bpp, &rects[i]);
-    slot->content_seq = seq;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t bytes = ssb_source_copy_rect(src, slot->map, pool->stride, bpp, &rects[i]);
+
+        failed |= bytes == 0 && rects[i].width && rects[i].height;
+        copied += bytes;
+    }
+    /* A rect that could not be read leaves stale pixels: copy all next time. */
+    slot->content_seq = failed ? 0 : seq;
     return copied;
 }

@@ -67,6 +67,14 @@ uint64_t ssb_shm_slot_fill(const struct ssb_shm_pool *pool, struct ssb_shm_slot 
                            const uint8_t *src, uint32_t src_stride,
                            const struct ssb_damage_log *log, uint64_t seq);
 
+struct ssb_source;
+/* The same from @src (borrowed): rows of a mapping, or a reader that reads
+ * each rect straight into the slot (see server-private.h).  A failed read
+ * leaves the slot's content unknown (fresh) and copies 0 bytes for it. */
+uint64_t ssb_shm_slot_fill_source(const struct ssb_shm_pool *pool, struct ssb_shm_slot *slot,
+                                  const struct ssb_source *src,
+                                  const struct ssb_damage_log *log, uint64_t seq);
+
 /* Copies @rect from @src to @dst (both borrowed, same bpp).  Returns bytes. */
 uint64_t ssb_copy_rect(uint8_t *dst, uint32_t dst_stride, const uint8_t *src,
                        uint32_t src_stride, uint32_t bpp, const struct ssb_rect *rect);

@@ -172,8 +172,14 @@ shadow_fill(struct ssb_video_stream *stream, struct shadow *sh, const struct ssb
         rects[0] = whole;
         n = 1;
     }
-    for (uint32_t i = 0; i < n; i++)
-        ssb_copy_rect(sh->pixels, stream->stride, src->data, src->stride, bpp, &rects[i]);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t bytes = ssb_source_copy_rect(src, sh->pixels, stream->stride, bpp, &rects[i]);
+
+        if (src->reader) {
+            stream->server->stats.virgl_video_readbacks += i == 0;
+            stream->server->stats.virgl_bytes_read += bytes;
+        }
+    }
     sh->seq = seq;
 }
 
@@ -193,7 +199,7 @@ ssb_video_stream_submit(struct ssb_video_stream *stream, struct ssb_frame *frame
         target = !stream->shadows[0].busy ? 0 : !stream->shadows[1].busy ? 1 : -1;
     if (target < 0)
         return; /* both read: the next submit copies this damage too */
-    if (ssb_source_open(frame->buffer, &src) < 0)
+    if (ssb_source_open(frame, &src) < 0)
         return;
     waiting = stream->latest >= 0 && stream->shadows[stream->latest].seq > stream->encoded_seq;
     sh = &stream->shadows[target];

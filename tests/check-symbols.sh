@@ -1,14 +1,17 @@
 #!/bin/sh
-# Usage: check-symbols.sh NM LIBRARY SYMBOLS-FILE
+# Usage: check-symbols.sh NM LIBRARY SYMBOLS-FILE...
 # Fails when the library's exported (dynamic, defined) symbols differ from
-# the checked-in list (lines starting with '#' are comments).
+# the checked-in lists together (lines starting with '#' are comments); a
+# library with optional parts has one list per part.
 set -eu
-nm=$1 lib=$2 list=$3
+nm=$1 lib=$2
+shift 2
+list="$*"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$nm" -D --defined-only "$lib" | awk '$2 ~ /^[TDBRVWi]$/ {print $3}' \
     | grep -v '^_' | sort -u > "$tmp/actual"
-grep -v '^#' "$list" | sed '/^$/d' | sort -u > "$tmp/expected"
+cat "$@" | grep -v '^#' | sed '/^$/d' | sort -u > "$tmp/expected"
 if ! diff -u "$tmp/expected" "$tmp/actual"; then
     echo "exported symbols of $lib differ from $list (- expected, + actual)"
     exit 1

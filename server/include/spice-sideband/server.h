@@ -166,6 +166,12 @@ struct ssb_server_stats {
     uint64_t video_bytes;          /* encoded bytes (before chunking) */
     uint32_t video_bitrate_kbps;   /* highest current target of any scanout */
     uint32_t video_max_fps;        /* highest current frame rate cap */
+    /* Scanouts attached to virgl resources (server-virgl.h): the path each
+     * flushed frame took, per consumer; all 0 without the adapter. */
+    uint64_t virgl_dmabuf_frames;   /* lent as a DMA-BUF to a local client */
+    uint64_t virgl_shm_readbacks;   /* read back into a local client's slot */
+    uint64_t virgl_video_readbacks; /* read back for an encoder */
+    uint64_t virgl_bytes_read;      /* pixel bytes read back (damage only) */
 };
 
 /* Copies the current counters into @stats. */
