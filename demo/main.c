@@ -50,7 +50,8 @@ struct demo {
     uint64_t frames;           /* frames rendered */
     int64_t next_frame_us;
     guint frame_source;
-    guint signal_sources[2];
+    bool paused;               /* SIGUSR1 toggles: nothing is drawn while paused */
+    guint signal_sources[3];
     int exit_status;
 };
 
@@ -144,6 +145,26 @@ on_frame(gpointer user_data)
     return G_SOURCE_REMOVE;
 }
 
+/* SIGUSR1: stop drawing (the scanouts keep their last frame, as an idle
+ * guest's do) or start again with the next frame. */
+static gboolean
+on_pause_signal(gpointer user_data)
+{
+    struct demo *demo = user_data;
+
+    demo->paused = !demo->paused;
+    g_printerr(PROG ": %s\n", demo->paused ? "paused" : "resumed");
+    if (demo->paused) {
+        if (demo->frame_source)
+            g_source_remove(demo->frame_source);
+        demo->frame_source = 0;
+    } else if (!demo->frame_source) {
+        demo->next_frame_us = g_get_monotonic_time();
+        demo->frame_source = g_idle_add(on_frame, demo);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 on_signal(gpointer user_data)
 {
@@ -199,6 +220,12 @@ start_spice(struct demo *demo)
         spice_server_set_noauth(demo->spice);
     spice_server_set_agent_mouse(demo->spice, 1);
     spice_server_set_streaming_video(demo->spice, demo->opts.streaming_video);
+    if (demo->opts.video_codecs &&
+        spice_server_set_video_codecs(demo->spice, demo->opts.video_codecs) != 0) {
+        g_printerr(PROG ": --video-codecs '%s': spice-server accepted none of them\n",
+                   demo->opts.video_codecs);
+        return false;
+    }
     /* No port or path: the demo's listeners hand connections over. */
     if (spice_server_init(demo->spice, demo->core) != 0) {
         g_printerr(PROG ": spice_server_init failed\n");
@@ -372,6 +399,7 @@ main(int argc, char **argv)
     demo.loop = g_main_loop_new(NULL, FALSE);
     demo.signal_sources[0] = g_unix_signal_add(SIGINT, on_signal, &demo);
     demo.signal_sources[1] = g_unix_signal_add(SIGTERM, on_signal, &demo);
+    demo.signal_sources[2] = g_unix_signal_add(SIGUSR1, on_pause_signal, &demo);
 
     if (!setup(&demo)) {
         shutdown_demo(&demo);

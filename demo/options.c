@@ -40,6 +40,8 @@ usage(FILE *out)
         "  --no-agent            no built-in agent: the tablet gets pointer events\n"
         "                        (absolute only with one scanout; no display id)\n"
         "  --streaming-video M   off, all or filter (default off, as QEMU)\n"
+        "  --video-codecs LIST   spice-server's stream codecs, e.g. gstreamer:h264;spice:mjpeg\n"
+        "                        (default: spice-server's own list)\n"
         "  --event-log FILE      write every input event as a JSON line to FILE\n"
         "  -h, --help            show this help\n",
         DEMO_MAX_SCANOUTS, SSB_PATTERN_MIN_WIDTH, SSB_PATTERN_MIN_HEIGHT,
@@ -167,7 +169,7 @@ add_listen(struct demo_options *opts, const char *arg)
 enum {
     OPT_SCANOUTS = 256, OPT_SIZE, OPT_FPS, OPT_DAMAGE, OPT_FRAMES, OPT_LISTEN,
     OPT_PASSWORD, OPT_ENCODER, OPT_CODECS, OPT_NO_SIDEBAND, OPT_NO_AGENT,
-    OPT_STREAMING_VIDEO, OPT_EVENT_LOG,
+    OPT_STREAMING_VIDEO, OPT_EVENT_LOG, OPT_VIDEO_CODECS,
 };
 
 static const struct option long_options[] = {
@@ -184,6 +186,7 @@ static const struct option long_options[] = {
     { "no-agent", no_argument, NULL, OPT_NO_AGENT },
     { "streaming-video", required_argument, NULL, OPT_STREAMING_VIDEO },
     { "event-log", required_argument, NULL, OPT_EVENT_LOG },
+    { "video-codecs", required_argument, NULL, OPT_VIDEO_CODECS },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -238,6 +241,11 @@ parse_one(struct demo_options *opts, int c, const char *arg)
     case OPT_EVENT_LOG:
         set_string(&opts->event_log, arg);
         return -1;
+    case OPT_VIDEO_CODECS:
+        if (!*arg)
+            return bad("--video-codecs: empty list");
+        set_string(&opts->video_codecs, arg);
+        return -1;
     case 'h':
         usage(stdout);
         return 0;
@@ -287,5 +295,6 @@ demo_options_clear(struct demo_options *opts)
     g_free(opts->password);
     g_free(opts->encoder);
     g_free(opts->event_log);
+    g_free(opts->video_codecs);
     memset(opts, 0, sizeof(*opts));
 }

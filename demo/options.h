@@ -28,6 +28,7 @@ struct demo_options {
     bool sideband;
     bool agent;
     int streaming_video;          /* SPICE_STREAM_VIDEO_* */
+    char *video_codecs;           /* spice-server's stream codecs; NULL: its default */
     char *event_log;
 };
 
