@@ -21,6 +21,8 @@
 
 #ifdef DEMO_HAVE_SIDEBAND
 #include <spice-sideband/server.h>
+
+#include "buffers.h"
 #endif
 
 #include "display.h"
@@ -45,6 +47,7 @@ struct demo {
     struct demo_event_log *event_log;
 #ifdef DEMO_HAVE_SIDEBAND
     struct ssb_server *sideband;
+    struct demo_buffers *buffers[DEMO_MAX_SCANOUTS];   /* --buffer dmabuf */
 #endif
     int focus;                 /* display that last had the pointer, -1 none */
     uint64_t frames;           /* frames rendered */
@@ -81,6 +84,33 @@ on_input(const struct demo_event *event, void *user_data)
 
 /* ---- frames -------------------------------------------------------------- */
 
+#ifdef DEMO_HAVE_SIDEBAND
+static void
+submit_sideband(struct demo *demo, uint32_t i, const uint8_t *pixels, uint32_t stride,
+                const struct ssb_rect *damage, uint32_t n, uint64_t t_us)
+{
+    struct ssb_server_buffer buffer = {
+        .kind = SSB_SERVER_BUFFER_PIXELS,
+        .width = demo->opts.width,
+        .height = demo->opts.height,
+        .fourcc = SSB_FORMAT_XRGB8888,
+        .modifier = SSB_MODIFIER_LINEAR,
+        .data = pixels,
+        .stride = stride,
+    };
+    int rc = -EBUSY;
+
+    if (demo->buffers[i])
+        rc = demo_buffers_submit(demo->buffers[i], demo->sideband, i, pixels, stride, damage,
+                                 n, t_us);
+    /* Every lent buffer still read: the server copies this frame instead. */
+    if (rc == -EBUSY)
+        rc = ssb_server_scanout_submit(demo->sideband, i, &buffer, damage, n, t_us, NULL, NULL);
+    if (rc < 0)
+        g_warning("sideband submit on scanout %u: %s", i, g_strerror(-rc));
+}
+#endif
+
 static void
 render_frame(struct demo *demo)
 {
@@ -92,24 +122,16 @@ render_frame(struct demo *demo)
         uint32_t n = demo_scanout_render(demo->scanouts[i], seq, t_us, damage), stride;
         const uint8_t *pixels = demo_scanout_pixels(demo->scanouts[i], &stride);
 
-        demo_display_draw(demo->displays[i], pixels, stride, damage, n);
+        /* The frame is complete: its stamp says so, then both consumers
+         * get it (the sideband first; its submit returns at once, while the
+         * QXL commands copy the damage). */
+        t_us = (uint64_t)g_get_monotonic_time();
+        demo_scanout_restamp(demo->scanouts[i], seq, t_us);
 #ifdef DEMO_HAVE_SIDEBAND
-        if (demo->sideband) {
-            struct ssb_server_buffer buffer = {
-                .kind = SSB_SERVER_BUFFER_PIXELS,
-                .width = demo->opts.width,
-                .height = demo->opts.height,
-                .fourcc = SSB_FORMAT_XRGB8888,
-                .modifier = SSB_MODIFIER_LINEAR,
-                .data = pixels,
-                .stride = stride,
-            };
-            int rc = ssb_server_scanout_submit(demo->sideband, i, &buffer, damage, n, t_us,
-                                               NULL, NULL);
-            if (rc < 0)
-                g_warning("sideband submit on scanout %u: %s", i, g_strerror(-rc));
-        }
+        if (demo->sideband)
+            submit_sideband(demo, i, pixels, stride, damage, n, t_us);
 #endif
+        demo_display_draw(demo->displays[i], pixels, stride, damage, n);
     }
     demo->frames++;
 }
@@ -286,11 +308,15 @@ start_sideband(struct demo *demo)
             g_printerr(PROG ": cannot enable sideband scanout %u: %s\n", i, g_strerror(-rc));
             return false;
         }
+        if (o->dmabuf && !(demo->buffers[i] = demo_buffers_new(o->width, o->height))) {
+            g_printerr(PROG ": cannot make buffers for scanout %u: %s\n", i, g_strerror(errno));
+            return false;
+        }
     }
 #else
-    if (o->encoder || o->codecs)
-        g_printerr(PROG ": warning: built without the sideband server; --encoder and "
-                   "--codecs are ignored\n");
+    if (o->encoder || o->codecs || o->dmabuf)
+        g_printerr(PROG ": warning: built without the sideband server; --encoder, "
+                   "--codecs and --buffer are ignored\n");
     else
         g_printerr(PROG ": warning: built without the sideband server\n");
 #endif
@@ -346,6 +372,8 @@ shutdown_demo(struct demo *demo)
     print_stats(demo);
 #ifdef DEMO_HAVE_SIDEBAND
     g_clear_pointer(&demo->sideband, ssb_server_destroy);
+    for (uint32_t i = 0; i < DEMO_MAX_SCANOUTS; i++)
+        g_clear_pointer(&demo->buffers[i], demo_buffers_free);
 #endif
     ssb_glib_core_set_channel_event_func(NULL, NULL);
     if (demo->spice) {

@@ -37,6 +37,9 @@ usage(FILE *out)
         "  --encoder NAME        sideband encoder element or pipeline fragment\n"
         "  --codecs LIST         sideband codecs, comma-separated (h264,vp8,vp9,av1,h265)\n"
         "  --no-sideband         serve the display channels only\n"
+        "  --buffer KIND         how frames go to the sideband: pixels (default: copied\n"
+        "                        by the server) or dmabuf (lent sealed memfds standing\n"
+        "                        in for a GPU's linear DMA-BUFs)\n"
         "  --no-agent            no built-in agent: the tablet gets pointer events\n"
         "                        (absolute only with one scanout; no display id)\n"
         "  --streaming-video M   off, all or filter (default off, as QEMU)\n"
@@ -169,7 +172,7 @@ add_listen(struct demo_options *opts, const char *arg)
 enum {
     OPT_SCANOUTS = 256, OPT_SIZE, OPT_FPS, OPT_DAMAGE, OPT_FRAMES, OPT_LISTEN,
     OPT_PASSWORD, OPT_ENCODER, OPT_CODECS, OPT_NO_SIDEBAND, OPT_NO_AGENT,
-    OPT_STREAMING_VIDEO, OPT_EVENT_LOG, OPT_VIDEO_CODECS,
+    OPT_STREAMING_VIDEO, OPT_EVENT_LOG, OPT_VIDEO_CODECS, OPT_BUFFER,
 };
 
 static const struct option long_options[] = {
@@ -187,6 +190,7 @@ static const struct option long_options[] = {
     { "streaming-video", required_argument, NULL, OPT_STREAMING_VIDEO },
     { "event-log", required_argument, NULL, OPT_EVENT_LOG },
     { "video-codecs", required_argument, NULL, OPT_VIDEO_CODECS },
+    { "buffer", required_argument, NULL, OPT_BUFFER },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -240,6 +244,11 @@ parse_one(struct demo_options *opts, int c, const char *arg)
         return parse_streaming_video(opts, arg);
     case OPT_EVENT_LOG:
         set_string(&opts->event_log, arg);
+        return -1;
+    case OPT_BUFFER:
+        if (strcmp(arg, "pixels") && strcmp(arg, "dmabuf"))
+            return bad("--buffer '%s': expected pixels or dmabuf", arg);
+        opts->dmabuf = !strcmp(arg, "dmabuf");
         return -1;
     case OPT_VIDEO_CODECS:
         if (!*arg)

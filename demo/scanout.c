@@ -85,3 +85,11 @@ demo_scanout_render(struct demo_scanout *scanout, uint32_t seq, uint64_t t_us,
         compose(scanout, &damage[i]);
     return n;
 }
+
+void
+demo_scanout_restamp(struct demo_scanout *scanout, uint32_t seq, uint64_t t_us)
+{
+    struct ssb_pattern_stamp stamp = { .seq = seq, .t_us = t_us, .scanout = (uint8_t)scanout->index };
+
+    ssb_pattern_draw_stamp(scanout->frame, scanout->stride, 0, 0, &stamp);
+}
