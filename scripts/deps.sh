@@ -14,6 +14,7 @@ gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
 gstreamer1.0-plugins-ugly gstreamer1.0-libav
 xvfb xauth xdotool imagemagick spice-client-gtk virt-viewer
 python3 valgrind procps
+gnuplot-nox
 "
 
 # Prints those of the named packages (default: $SSB_PACKAGES) not installed.
