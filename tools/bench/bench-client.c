@@ -118,6 +118,8 @@ window_end(Bench *bench, const char *name, const char *event)
             (double)(t - bench->t0_us) / 1e6, bytes - bench->bytes0,
             (double)(cpu - bench->cpu0_us) / 1000.0);
     bench_samples_print_json(&bench->samples, mem);
+    fputs(", \"stages_p50_ms\": ", mem);
+    bench_samples_print_stages_json(&bench->samples, mem);
     fputc('}', mem);
     fclose(mem);
     g_string_append(bench->windows, json);

@@ -15,6 +15,8 @@ bench_samples_init(BenchSamples *samples)
         samples->newest_seq[i] = -1;
         samples->latencies[i] = g_array_new(FALSE, FALSE, sizeof(gint64));
     }
+    for (guint i = 0; i < BENCH_MAX_STAGES; i++)
+        samples->stages[i] = g_array_new(FALSE, FALSE, sizeof(gint64));
 }
 
 void
@@ -22,6 +24,8 @@ bench_samples_finish(BenchSamples *samples)
 {
     for (guint i = 0; i < BENCH_MAX_SCANOUTS; i++)
         g_clear_pointer(&samples->latencies[i], g_array_unref);
+    for (guint i = 0; i < BENCH_MAX_STAGES; i++)
+        g_clear_pointer(&samples->stages[i], g_array_unref);
 }
 
 void
@@ -32,6 +36,8 @@ bench_samples_start(BenchSamples *samples)
         samples->stale[i] = 0;
         g_array_set_size(samples->latencies[i], 0);
     }
+    for (guint i = 0; i < BENCH_MAX_STAGES; i++)
+        g_array_set_size(samples->stages[i], 0);
     samples->recording = TRUE;
 }
 
@@ -41,7 +47,7 @@ bench_samples_stop(BenchSamples *samples)
     samples->recording = FALSE;
 }
 
-void
+gboolean
 bench_samples_add(BenchSamples *samples, const struct ssb_pattern_stamp *stamp,
                   gint64 t_available_us)
 {
@@ -49,17 +55,56 @@ bench_samples_add(BenchSamples *samples, const struct ssb_pattern_stamp *stamp,
     gint64 latency = t_available_us - (gint64)stamp->t_us;
 
     if (id >= BENCH_MAX_SCANOUTS)
-        return;
+        return FALSE;
     if ((gint64)stamp->seq <= samples->newest_seq[id]) {
         if (samples->recording)
             samples->stale[id]++;
-        return;
+        return FALSE;
     }
     samples->newest_seq[id] = stamp->seq;
     if (!samples->recording)
-        return;
+        return FALSE;
     samples->frames[id]++;
     g_array_append_val(samples->latencies[id], latency);
+    return TRUE;
+}
+
+void
+bench_samples_add_stages(BenchSamples *samples, const char *const *names, const gint64 *us,
+                         guint n)
+{
+    for (guint i = 0; i < MIN(n, BENCH_MAX_STAGES); i++) {
+        samples->stage_names[i] = names[i];
+        g_array_append_val(samples->stages[i], us[i]);
+    }
+}
+
+static gint
+compare_gint64(gconstpointer a, gconstpointer b)
+{
+    gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+void
+bench_samples_print_stages_json(const BenchSamples *samples, FILE *out)
+{
+    gboolean first = TRUE;
+
+    fputc('{', out);
+    for (guint i = 0; i < BENCH_MAX_STAGES; i++) {
+        GArray *values = samples->stages[i];
+
+        if (samples->stage_names[i] == NULL || values->len == 0)
+            continue;
+        g_autoptr(GArray) sorted = g_array_copy(values);
+        g_array_sort(sorted, compare_gint64);
+        fprintf(out, "%s\"%s\": %.3f", first ? "" : ", ", samples->stage_names[i],
+                (double)g_array_index(sorted, gint64, sorted->len / 2) / 1000.0);
+        first = FALSE;
+    }
+    fputc('}', out);
 }
 
 gboolean

@@ -17,6 +17,7 @@
 #include "pattern.h"
 
 #define BENCH_MAX_SCANOUTS 64
+#define BENCH_MAX_STAGES 4
 
 typedef struct {
     gboolean recording;                       /* inside a window */
@@ -24,6 +25,8 @@ typedef struct {
     guint frames[BENCH_MAX_SCANOUTS];         /* in this window */
     guint stale[BENCH_MAX_SCANOUTS];          /* stamps already counted */
     GArray *latencies[BENCH_MAX_SCANOUTS];    /* gint64 us, this window */
+    const char *stage_names[BENCH_MAX_STAGES];   /* static; NULL: unused */
+    GArray *stages[BENCH_MAX_STAGES];         /* gint64 us, all scanouts, this window */
 } BenchSamples;
 
 void bench_samples_init(BenchSamples *samples);
@@ -34,14 +37,23 @@ void bench_samples_start(BenchSamples *samples);
 void bench_samples_stop(BenchSamples *samples);
 
 /* Records @stamp read at @t_available_us; a stamp whose seq is not newer
- * than the newest seen for its scanout is counted as stale only. */
-void bench_samples_add(BenchSamples *samples, const struct ssb_pattern_stamp *stamp,
-                       gint64 t_available_us);
+ * than the newest seen for its scanout is counted as stale only.  Returns
+ * TRUE when the frame was counted in the window. */
+gboolean bench_samples_add(BenchSamples *samples, const struct ssb_pattern_stamp *stamp,
+                           gint64 t_available_us);
+
+/* Adds the durations of a counted frame's stages (@n <= BENCH_MAX_STAGES,
+ * named @names, static strings, the same every call). */
+void bench_samples_add_stages(BenchSamples *samples, const char *const *names,
+                              const gint64 *us, guint n);
 
 /* Reads the stamp from the top-left corner of an XRGB8888 image (where the
  * demo draws it) into @stamp; FALSE when there is none. */
 gboolean bench_read_corner_stamp(const guint8 *pixels, guint stride, guint width, guint height,
                                  struct ssb_pattern_stamp *stamp);
+
+/* Writes the window's stage medians as a JSON object {"name": ms, ...}. */
+void bench_samples_print_stages_json(const BenchSamples *samples, FILE *out);
 
 /* Writes the window's scanouts as a JSON array (frames, stale, raw
  * latencies in us) to @out. */

@@ -38,6 +38,31 @@ read_dmabuf_stamp(SsbFrame *frame, struct ssb_pattern_stamp *stamp)
     return ok;
 }
 
+/* Where a counted frame's time went, from the frame's own timestamps (one
+ * clock: same host).  Local: the server's copy and notify until this
+ * process read the FRAME packet, then the dispatch to this handler.
+ * Video: convert + encode on the server, transfer to the last chunk here,
+ * decode, dispatch. */
+static void
+add_stages(BenchSamples *samples, SsbFrame *frame, gint64 now)
+{
+    static const char *const local[] = { "copy_notify", "dispatch" };
+    static const char *const video[] = { "convert_encode", "transfer", "decode", "dispatch" };
+    gint64 submit = ssb_frame_get_t_submit_us(frame), received = ssb_frame_get_t_received_us(frame);
+
+    if (ssb_frame_get_backing(frame) != SSB_FRAME_BACKING_VIDEO) {
+        gint64 us[] = { received - submit, now - received };
+
+        bench_samples_add_stages(samples, local, us, G_N_ELEMENTS(us));
+    } else {
+        gint64 encoded = ssb_frame_get_t_encoded_us(frame);
+        gint64 decoded = ssb_frame_get_t_decoded_us(frame);
+        gint64 us[] = { encoded - submit, received - encoded, decoded - received, now - decoded };
+
+        bench_samples_add_stages(samples, video, us, G_N_ELEMENTS(us));
+    }
+}
+
 static void
 on_frame(SsbClient *client, SsbFrame *frame, BenchSideband *sideband)
 {
@@ -55,8 +80,8 @@ on_frame(SsbClient *client, SsbFrame *frame, BenchSideband *sideband)
                                      ssb_frame_get_height(frame), &stamp);
     }
     sideband->path_name = ssb_client_get_path_name(client, ssb_frame_get_scanout_id(frame));
-    if (ok)
-        bench_samples_add(sideband->samples, &stamp, now);
+    if (ok && bench_samples_add(sideband->samples, &stamp, now))
+        add_stages(sideband->samples, frame, now);
 }
 
 static void
