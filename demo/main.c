@@ -21,6 +21,8 @@
 
 #ifdef DEMO_HAVE_SIDEBAND
 #include <spice-sideband/server.h>
+
+#include "buffers.h"
 #endif
 
 #include "display.h"
@@ -45,12 +47,14 @@ struct demo {
     struct demo_event_log *event_log;
 #ifdef DEMO_HAVE_SIDEBAND
     struct ssb_server *sideband;
+    struct demo_buffers *buffers[DEMO_MAX_SCANOUTS];   /* --buffer dmabuf */
 #endif
     int focus;                 /* display that last had the pointer, -1 none */
     uint64_t frames;           /* frames rendered */
     int64_t next_frame_us;
     guint frame_source;
-    guint signal_sources[2];
+    bool paused;               /* SIGUSR1 toggles: nothing is drawn while paused */
+    guint signal_sources[3];
     int exit_status;
 };
 
@@ -80,6 +84,33 @@ on_input(const struct demo_event *event, void *user_data)
 
 /* ---- frames -------------------------------------------------------------- */
 
+#ifdef DEMO_HAVE_SIDEBAND
+static void
+submit_sideband(struct demo *demo, uint32_t i, const uint8_t *pixels, uint32_t stride,
+                const struct ssb_rect *damage, uint32_t n, uint64_t t_us)
+{
+    struct ssb_server_buffer buffer = {
+        .kind = SSB_SERVER_BUFFER_PIXELS,
+        .width = demo->opts.width,
+        .height = demo->opts.height,
+        .fourcc = SSB_FORMAT_XRGB8888,
+        .modifier = SSB_MODIFIER_LINEAR,
+        .data = pixels,
+        .stride = stride,
+    };
+    int rc = -EBUSY;
+
+    if (demo->buffers[i])
+        rc = demo_buffers_submit(demo->buffers[i], demo->sideband, i, pixels, stride, damage,
+                                 n, t_us);
+    /* Every lent buffer still read: the server copies this frame instead. */
+    if (rc == -EBUSY)
+        rc = ssb_server_scanout_submit(demo->sideband, i, &buffer, damage, n, t_us, NULL, NULL);
+    if (rc < 0)
+        g_warning("sideband submit on scanout %u: %s", i, g_strerror(-rc));
+}
+#endif
+
 static void
 render_frame(struct demo *demo)
 {
@@ -91,28 +122,22 @@ render_frame(struct demo *demo)
         uint32_t n = demo_scanout_render(demo->scanouts[i], seq, t_us, damage), stride;
         const uint8_t *pixels = demo_scanout_pixels(demo->scanouts[i], &stride);
 
-        demo_display_draw(demo->displays[i], pixels, stride, damage, n);
+        /* The frame is complete: its stamp says so, then both consumers
+         * get it (the sideband first; its submit returns at once, while the
+         * QXL commands copy the damage). */
+        t_us = (uint64_t)g_get_monotonic_time();
+        demo_scanout_restamp(demo->scanouts[i], seq, t_us);
 #ifdef DEMO_HAVE_SIDEBAND
         if (demo->sideband) {
-            struct ssb_server_buffer buffer = {
-                .kind = SSB_SERVER_BUFFER_PIXELS,
-                .width = demo->opts.width,
-                .height = demo->opts.height,
-                .fourcc = SSB_FORMAT_XRGB8888,
-                .modifier = SSB_MODIFIER_LINEAR,
-                .data = pixels,
-                .stride = stride,
-            };
+            /* --tag-sideband: only the sideband's copy carries the tag. */
             if (demo->opts.tag_sideband)
                 demo_scanout_set_tag(demo->scanouts[i], true);
-            int rc = ssb_server_scanout_submit(demo->sideband, i, &buffer, damage, n, t_us,
-                                               NULL, NULL);
+            submit_sideband(demo, i, pixels, stride, damage, n, t_us);
             if (demo->opts.tag_sideband)
                 demo_scanout_set_tag(demo->scanouts[i], false);
-            if (rc < 0)
-                g_warning("sideband submit on scanout %u: %s", i, g_strerror(-rc));
         }
 #endif
+        demo_display_draw(demo->displays[i], pixels, stride, damage, n);
     }
     demo->frames++;
 }
@@ -146,6 +171,26 @@ on_frame(gpointer user_data)
     }
     schedule_frame(demo);
     return G_SOURCE_REMOVE;
+}
+
+/* SIGUSR1: stop drawing (the scanouts keep their last frame, as an idle
+ * guest's do) or start again with the next frame. */
+static gboolean
+on_pause_signal(gpointer user_data)
+{
+    struct demo *demo = user_data;
+
+    demo->paused = !demo->paused;
+    g_printerr(PROG ": %s\n", demo->paused ? "paused" : "resumed");
+    if (demo->paused) {
+        if (demo->frame_source)
+            g_source_remove(demo->frame_source);
+        demo->frame_source = 0;
+    } else if (!demo->frame_source) {
+        demo->next_frame_us = g_get_monotonic_time();
+        demo->frame_source = g_idle_add(on_frame, demo);
+    }
+    return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -203,6 +248,12 @@ start_spice(struct demo *demo)
         spice_server_set_noauth(demo->spice);
     spice_server_set_agent_mouse(demo->spice, 1);
     spice_server_set_streaming_video(demo->spice, demo->opts.streaming_video);
+    if (demo->opts.video_codecs &&
+        spice_server_set_video_codecs(demo->spice, demo->opts.video_codecs) != 0) {
+        g_printerr(PROG ": --video-codecs '%s': spice-server accepted none of them\n",
+                   demo->opts.video_codecs);
+        return false;
+    }
     /* No port or path: the demo's listeners hand connections over. */
     if (spice_server_init(demo->spice, demo->core) != 0) {
         g_printerr(PROG ": spice_server_init failed\n");
@@ -263,11 +314,15 @@ start_sideband(struct demo *demo)
             g_printerr(PROG ": cannot enable sideband scanout %u: %s\n", i, g_strerror(-rc));
             return false;
         }
+        if (o->dmabuf && !(demo->buffers[i] = demo_buffers_new(o->width, o->height))) {
+            g_printerr(PROG ": cannot make buffers for scanout %u: %s\n", i, g_strerror(errno));
+            return false;
+        }
     }
 #else
-    if (o->encoder || o->codecs)
-        g_printerr(PROG ": warning: built without the sideband server; --encoder and "
-                   "--codecs are ignored\n");
+    if (o->encoder || o->codecs || o->dmabuf)
+        g_printerr(PROG ": warning: built without the sideband server; --encoder, "
+                   "--codecs and --buffer are ignored\n");
     else
         g_printerr(PROG ": warning: built without the sideband server\n");
 #endif
@@ -323,6 +378,8 @@ shutdown_demo(struct demo *demo)
     print_stats(demo);
 #ifdef DEMO_HAVE_SIDEBAND
     g_clear_pointer(&demo->sideband, ssb_server_destroy);
+    for (uint32_t i = 0; i < DEMO_MAX_SCANOUTS; i++)
+        g_clear_pointer(&demo->buffers[i], demo_buffers_free);
 #endif
     ssb_glib_core_set_channel_event_func(NULL, NULL);
     if (demo->spice) {
@@ -376,6 +433,7 @@ main(int argc, char **argv)
     demo.loop = g_main_loop_new(NULL, FALSE);
     demo.signal_sources[0] = g_unix_signal_add(SIGINT, on_signal, &demo);
     demo.signal_sources[1] = g_unix_signal_add(SIGTERM, on_signal, &demo);
+    demo.signal_sources[2] = g_unix_signal_add(SIGUSR1, on_pause_signal, &demo);
 
     if (!setup(&demo)) {
         shutdown_demo(&demo);

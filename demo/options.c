@@ -37,11 +37,16 @@ usage(FILE *out)
         "  --encoder NAME        sideband encoder element or pipeline fragment\n"
         "  --codecs LIST         sideband codecs, comma-separated (h264,vp8,vp9,av1,h265)\n"
         "  --no-sideband         serve the display channels only\n"
+        "  --buffer KIND         how frames go to the sideband: pixels (default: copied\n"
+        "                        by the server) or dmabuf (lent sealed memfds standing\n"
+        "                        in for a GPU's linear DMA-BUFs)\n"
         "  --no-agent            no built-in agent: the tablet gets pointer events\n"
         "  --tag-sideband        tests: a tag (white and black square, top right) on the\n"
         "                        sideband's frames only, to tell them from the display channel's\n"
         "                        (absolute only with one scanout; no display id)\n"
         "  --streaming-video M   off, all or filter (default off, as QEMU)\n"
+        "  --video-codecs LIST   spice-server's stream codecs, e.g. gstreamer:h264;spice:mjpeg\n"
+        "                        (default: spice-server's own list)\n"
         "  --event-log FILE      write every input event as a JSON line to FILE\n"
         "  -h, --help            show this help\n",
         DEMO_MAX_SCANOUTS, SSB_PATTERN_MIN_WIDTH, SSB_PATTERN_MIN_HEIGHT,
@@ -169,7 +174,7 @@ add_listen(struct demo_options *opts, const char *arg)
 enum {
     OPT_SCANOUTS = 256, OPT_SIZE, OPT_FPS, OPT_DAMAGE, OPT_FRAMES, OPT_LISTEN,
     OPT_PASSWORD, OPT_ENCODER, OPT_CODECS, OPT_NO_SIDEBAND, OPT_NO_AGENT,
-    OPT_STREAMING_VIDEO, OPT_EVENT_LOG, OPT_TAG_SIDEBAND,
+    OPT_STREAMING_VIDEO, OPT_EVENT_LOG, OPT_TAG_SIDEBAND, OPT_VIDEO_CODECS, OPT_BUFFER,
 };
 
 static const struct option long_options[] = {
@@ -187,6 +192,8 @@ static const struct option long_options[] = {
     { "tag-sideband", no_argument, NULL, OPT_TAG_SIDEBAND },
     { "streaming-video", required_argument, NULL, OPT_STREAMING_VIDEO },
     { "event-log", required_argument, NULL, OPT_EVENT_LOG },
+    { "video-codecs", required_argument, NULL, OPT_VIDEO_CODECS },
+    { "buffer", required_argument, NULL, OPT_BUFFER },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -244,6 +251,16 @@ parse_one(struct demo_options *opts, int c, const char *arg)
     case OPT_EVENT_LOG:
         set_string(&opts->event_log, arg);
         return -1;
+    case OPT_BUFFER:
+        if (strcmp(arg, "pixels") && strcmp(arg, "dmabuf"))
+            return bad("--buffer '%s': expected pixels or dmabuf", arg);
+        opts->dmabuf = !strcmp(arg, "dmabuf");
+        return -1;
+    case OPT_VIDEO_CODECS:
+        if (!*arg)
+            return bad("--video-codecs: empty list");
+        set_string(&opts->video_codecs, arg);
+        return -1;
     case 'h':
         usage(stdout);
         return 0;
@@ -293,5 +310,6 @@ demo_options_clear(struct demo_options *opts)
     g_free(opts->password);
     g_free(opts->encoder);
     g_free(opts->event_log);
+    g_free(opts->video_codecs);
     memset(opts, 0, sizeof(*opts));
 }

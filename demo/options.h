@@ -26,9 +26,11 @@ struct demo_options {
     char *encoder;                /* NULL: automatic */
     uint32_t codecs;              /* SSB_CODEC_BIT mask, 0 = all */
     bool sideband;
+    bool dmabuf;                  /* --buffer dmabuf: lend memfd "DMA-BUFs" */
     bool agent;
     bool tag_sideband;            /* tests: mark the sideband's copy */
     int streaming_video;          /* SPICE_STREAM_VIDEO_* */
+    char *video_codecs;           /* spice-server's stream codecs; NULL: its default */
     char *event_log;
 };
 

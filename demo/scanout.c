@@ -110,3 +110,11 @@ demo_scanout_set_tag(struct demo_scanout *scanout, bool on)
         memset(row + DEMO_TAG_SIZE * 4, 0x00, DEMO_TAG_SIZE * 4);
     }
 }
+
+void
+demo_scanout_restamp(struct demo_scanout *scanout, uint32_t seq, uint64_t t_us)
+{
+    struct ssb_pattern_stamp stamp = { .seq = seq, .t_us = t_us, .scanout = (uint8_t)scanout->index };
+
+    ssb_pattern_draw_stamp(scanout->frame, scanout->stride, 0, 0, &stamp);
+}

@@ -38,6 +38,12 @@ uint32_t demo_scanout_render(struct demo_scanout *scanout, uint32_t seq, uint64_
  * the tag, the display channel without. */
 void demo_scanout_set_tag(struct demo_scanout *scanout, bool on);
 
+/* Redraws the stamp of the frame just rendered with @seq and @t_us: the
+ * time the frame is complete, taken just before it is handed to spice-server
+ * and the sideband, so that a stamp's age is submit -> available (the
+ * stamp's cells are in every frame's damage). */
+void demo_scanout_restamp(struct demo_scanout *scanout, uint32_t seq, uint64_t t_us);
+
 /* The composed frame (XRGB8888, borrowed). */
 const uint8_t *demo_scanout_pixels(const struct demo_scanout *scanout, uint32_t *stride);
 

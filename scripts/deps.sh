@@ -16,6 +16,7 @@ xvfb xauth xdotool imagemagick spice-client-gtk virt-viewer
 python3 valgrind procps
 qemu-system-x86 busybox-static cpio kmod xz-utils
 libvirglrenderer-dev libegl-dev libegl-mesa0 libgl1-mesa-dri
+gnuplot-nox
 "
 
 # Prints those of the named packages (default: $SSB_PACKAGES) not installed.
