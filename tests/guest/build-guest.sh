@@ -26,7 +26,7 @@ fi
 outdir=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 guest=$top/tests/guest
-cache=${SSB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/spice-sideband}/guest
+cache=${SSB_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/spice-sideband}/guest
 
 . "$top/scripts/deps.sh"
 # gcc and libc6-dev for a static guest-draw, libdrm-dev for the kernel's DRM
