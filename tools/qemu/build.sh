@@ -6,7 +6,7 @@
 # The build lives in a cache keyed by the Debian source version and a hash
 # of the series and of the library's public headers, so a second run (or a
 # fresh clone on the same machine) is instant:
-#   ${SSB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/spice-sideband}/qemu/<version>-<hash>/
+#   ${SSB_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/spice-sideband}/qemu/<version>-<hash>/
 #
 # SSB_SIDEBAND_PKG_CONFIG_PATH: where spice-sideband-server.pc (or its
 # -uninstalled variant, e.g. BUILDDIR/meson-uninstalled) is; default: the
@@ -18,7 +18,7 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/scripts/deps.sh"
 
-cache=${SSB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/spice-sideband}/qemu
+cache=${SSB_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/spice-sideband}/qemu
 # Debian's own python3, meson and ninja: QEMU's configure rejects others.
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH

@@ -7,7 +7,7 @@
 #
 # Usage: tools/spice-gtk/build.sh [PROJECT-BUILDDIR]   (default: _build/gcc)
 #
-# Cached in ${SSB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/spice-sideband}/
+# Cached in ${SSB_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/spice-sideband}/
 # spice-gtk/<source-version>-<hash>/, the hash covering the patches, this
 # script and the client library's header and symbol list, so another clone
 # on the same machine reuses it.  The Debian source package is kept in
@@ -40,7 +40,7 @@ fi
 hash=$(cat "$top"/patches/spice-gtk/*.patch "$0" \
            "$top/client/include/spice-sideband/client.h" \
            "$top/client/spice-sideband-client.symbols" | sha256sum | cut -c1-12)
-cache_root=${SSB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/spice-sideband}/spice-gtk
+cache_root=${SSB_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/spice-sideband}/spice-gtk
 cache=$cache_root/$version-$hash
 lib=libspice-client-gtk-3.0.so.5
 
