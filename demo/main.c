@@ -54,7 +54,7 @@ struct demo {
     int64_t next_frame_us;
     guint frame_source;
     bool paused;               /* SIGUSR1 toggles: nothing is drawn while paused */
-    guint signal_sources[3];
+    guint signal_sources[4];
     int exit_status;
 };
 
@@ -329,6 +329,41 @@ start_sideband(struct demo *demo)
     return true;
 }
 
+#ifdef DEMO_HAVE_SIDEBAND
+/* Removes the sideband port and its local socket: its clients see the
+ * sideband go away while the display channels go on. */
+static void
+stop_sideband(struct demo *demo)
+{
+    g_clear_pointer(&demo->sideband, ssb_server_destroy);
+    for (uint32_t i = 0; i < DEMO_MAX_SCANOUTS; i++)
+        g_clear_pointer(&demo->buffers[i], demo_buffers_free);
+}
+#endif
+
+/* SIGUSR2: stops the sideband, or starts it again. */
+static gboolean
+on_sideband_signal(gpointer user_data)
+{
+    struct demo *demo = user_data;
+
+    if (!demo->opts.sideband) {
+        g_printerr(PROG ": SIGUSR2 ignored: --no-sideband\n");
+        return G_SOURCE_CONTINUE;
+    }
+#ifdef DEMO_HAVE_SIDEBAND
+    if (demo->sideband) {
+        stop_sideband(demo);
+        g_printerr(PROG ": sideband stopped\n");
+    } else if (start_sideband(demo)) {
+        g_printerr(PROG ": sideband started\n");
+    } else {
+        stop_sideband(demo);
+    }
+#endif
+    return G_SOURCE_CONTINUE;
+}
+
 static void
 announce(struct demo *demo)
 {
@@ -377,9 +412,7 @@ shutdown_demo(struct demo *demo)
         g_clear_pointer(&demo->listeners[i], demo_listener_close);
     print_stats(demo);
 #ifdef DEMO_HAVE_SIDEBAND
-    g_clear_pointer(&demo->sideband, ssb_server_destroy);
-    for (uint32_t i = 0; i < DEMO_MAX_SCANOUTS; i++)
-        g_clear_pointer(&demo->buffers[i], demo_buffers_free);
+    stop_sideband(demo);
 #endif
     ssb_glib_core_set_channel_event_func(NULL, NULL);
     if (demo->spice) {
@@ -434,6 +467,7 @@ main(int argc, char **argv)
     demo.signal_sources[0] = g_unix_signal_add(SIGINT, on_signal, &demo);
     demo.signal_sources[1] = g_unix_signal_add(SIGTERM, on_signal, &demo);
     demo.signal_sources[2] = g_unix_signal_add(SIGUSR1, on_pause_signal, &demo);
+    demo.signal_sources[3] = g_unix_signal_add(SIGUSR2, on_sideband_signal, &demo);
 
     if (!setup(&demo)) {
         shutdown_demo(&demo);

@@ -8,6 +8,8 @@
 #     the tag and a moving stamp, the log says "path shm"; a click and keys
 #     reach the demo on the right display and its crosshair shows up in the
 #     sideband picture;
+#   - the demo stops its sideband (SIGUSR2): the same windows fall back to
+#     the display channels' pictures (no tag, still moving), path none;
 #   - SPICE_SIDEBAND=0: same windows, stamps moving, no tag (display
 #     channel), "sideband: off" in the log; input still reaches the demo;
 #   - TCP with SPICE_SIDEBAND=remote: the remote path, "path video", the
@@ -204,7 +206,19 @@ if start_viewer shm "$UNIX_URI"; then
         look && [ "$TAG1" = yes ] && ok "shm: crosshair drawn on the sideband picture" ||
             fail "shm: the picture with the crosshair is not the sideband's"
     fi
+    # The sideband goes away (the demo removes its port and local socket):
+    # the same windows go on with the display channels' pictures.
+    kill -USR2 "$DEMO_PID"
+    expect_log "fallback" 'sideband: display 0:0 path none'
+    expect_log "fallback" 'sideband: display 1:0 path none'
+    expect_picture "fallback" no
+    kill -0 "$RV_PID" 2>/dev/null && ok "fallback: remote-viewer still runs" ||
+        fail "fallback: remote-viewer exited"
     stop_viewer
+    kill -USR2 "$DEMO_PID"   # a new sideband for the cases below
+    for _ in $(seq 1 50); do grep -q 'sideband started' "$T/demo.err" && break; sleep 0.1; done
+    grep -q 'sideband started' "$T/demo.err" && ok "demo: sideband started again" ||
+        fail "demo: the sideband did not start again"
 fi
 
 # --- SPICE_SIDEBAND=0: the display channels ------------------------------------
