@@ -13,15 +13,18 @@
 #   - SPICE_SIDEBAND=0: same windows, stamps moving, no tag (display
 #     channel), "sideband: off" in the log; input still reaches the demo;
 #   - TCP with SPICE_SIDEBAND=remote: the remote path, "path video", the
-#     tag through the video codec.
+#     tag through the video codec;
+#   - a SpiceDisplay of the patched library in a program of its own: its
+#     "sideband" property turns the sideband off and on again, and
+#     "sideband-path" reports none / shm.
 #
-# Usage: test-remote-viewer.sh BUILD-SH PROJECT-BUILDDIR DEMO STAMP-FIND
+# Usage: test-remote-viewer.sh BUILD-SH PROJECT-BUILDDIR DEMO STAMP-FIND DISPLAY-PATH
 # Skips (77) without remote-viewer or Xvfb, and in sanitizer builds.
 # Copyright (C) 2026 The spice-sideband authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 set -u
 
-BUILD_SH=$1 BUILDDIR=$2 DEMO=$3 STAMP_FIND=$4
+BUILD_SH=$1 BUILDDIR=$2 DEMO=$3 STAMP_FIND=$4 DISPLAY_PATH=$5
 W=400 H=300
 
 if [ -n "${SSB_SANITIZED:-}" ]; then
@@ -239,6 +242,13 @@ if start_viewer video "$TCP_URI" SPICE_SIDEBAND=remote; then
     expect_log "video" 'sideband: display 1:0 path video'
     expect_picture "video" yes
     stop_viewer
+fi
+
+# --- the widget's properties ------------------------------------------------------
+if env LD_LIBRARY_PATH="$LIBPATH" "$DISPLAY_PATH" "$UNIX_URI" >"$T/display-path.log" 2>&1; then
+    sed -n 's/^ok: /ok: properties: /p' "$T/display-path.log"
+else
+    fail "properties: $(tail -n 3 "$T/display-path.log" | tr '\n' ' ')"
 fi
 
 kill -TERM "$DEMO_PID"
