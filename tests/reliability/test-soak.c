@@ -26,7 +26,7 @@
 #define WIDTH 320
 #define HEIGHT 240
 #define SESSION_S 10
-/* What "flat" allows between the first and the last third of the run:
+/* What "flat" allows between the middle and the last third of the run:
  * allocator noise, never a per-frame or per-session leak (at 100 submits
  * a second, 1 KiB a frame is 12 MiB in two minutes). */
 #define RSS_SLACK_KIB (8 * 1024)
@@ -185,8 +185,7 @@ test_soak(void)
     ssb_reliability_figure("soak", "vmm_rss_first_kib", (guint64)first->vmm_rss);
     ssb_reliability_figure("soak", "vmm_rss_last_kib", (guint64)last->vmm_rss);
     /* Flat: fds the same after every session past the first of each
-     * path (one-time allocations), RSS of the last third within slack of
-     * the first third's. */
+     * path (one-time allocations). */
     for (guint i = 2; i < samples->len; i++) {
         const Sample *s = &g_array_index(samples, Sample, i);
         const Sample *ref = &g_array_index(samples, Sample, i % 2);
@@ -194,14 +193,19 @@ test_soak(void)
         g_assert_cmpint(s->vmm_fds, <=, ref->vmm_fds);
         g_assert_cmpint(s->client_fds, <=, ref->client_fds);
     }
-    /* The VMM's RSS still climbs in two minutes (20 -> 70 MiB, flattening;
-     * docs/reliability.md, open): checked only with SSB_SOAK_CHECK_RSS=1
-     * until that is understood.  The fd checks above always hold. */
-    if (samples->len >= 6 && g_getenv("SSB_SOAK_CHECK_RSS")) {
+    /* RSS: the last third's peak within slack of the middle third's (the
+     * first third holds one-time allocations: the first remote session
+     * builds encoders, decoders and GStreamer's caches).  The test runs
+     * with MALLOC_ARENA_MAX=1 (meson.build): glibc's per-thread arenas,
+     * one more for each new GStreamer streaming thread, otherwise keep
+     * freed memory and make RSS creep without any leak (docs/reliability.md).
+     * SSB_SOAK_NO_RSS_CHECK=1 turns this off for runs with other
+     * allocator settings. */
+    if (samples->len >= 6 && !g_getenv("SSB_SOAK_NO_RSS_CHECK")) {
         g_assert_cmpint(max_rss(samples, samples->len - third, samples->len, TRUE), <,
-                        max_rss(samples, 0, third, TRUE) + RSS_SLACK_KIB);
+                        max_rss(samples, third, 2 * third, TRUE) + RSS_SLACK_KIB);
         g_assert_cmpint(max_rss(samples, samples->len - third, samples->len, FALSE), <,
-                        max_rss(samples, 0, third, FALSE) + RSS_SLACK_KIB);
+                        max_rss(samples, third, 2 * third, FALSE) + RSS_SLACK_KIB);
     }
     if (csv)
         fclose(csv);
