@@ -1,13 +1,13 @@
 /* Buffer slots received on the local socket (spec 4.5).
  *
- * The server's memory is hostile: an SHM slot must be sealed against
- * shrinking (or a truncate would SIGBUS us), and its layout is checked
- * against the size measured here, never the size the server claims.
+ * The server's memory is hostile: its fds are measured here and checked
+ * (slot-check.c) before anything is mapped.
  *
  * Copyright (C) 2026 The spice-sideband authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "client-private.h"
+#include "slot-check.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,39 +35,19 @@ slot_fail(GError **error, const char *what)
     return FALSE;
 }
 
-/* Bytes to map: up to the page holding the last pixel of the layout (spec
- * 4.5), never the whole fd, whose size the server chose.  The layout was
- * checked against @fd_size, so nothing here overflows. */
-static size_t
-layout_span(const struct ssb_msg_slot_announce *l, uint64_t fd_size)
-{
-    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-    uint64_t end = l->planes[0].offset + (uint64_t)l->planes[0].stride * (l->height - 1) +
-                   (uint64_t)l->width * ssb_proto_format_bpp(l->fourcc);
-
-    end = (end + page - 1) / page * page;
-    return (size_t)MIN(end, fd_size);
-}
-
 static gboolean
 map_shm(SsbSlot *slot, GError **error)
 {
-    const char *reason = NULL;
+    const char *reason;
     struct stat st;
     int seals = fcntl(slot->fds[0], F_GET_SEALS);
 
-    /* SHRINK is what keeps a truncate from SIGBUSing us.  Spec 4.5 asks
-     * for GROW and SEAL too, but a VMM's own memfd lent for zero copy is
-     * sealed by the VMM, which needs only SHRINK to be safe for us. */
-    if (seals < 0 || !(seals & F_SEAL_SHRINK))
-        return slot_fail(error, "memfd is not sealed against shrinking");
-    if (fstat(slot->fds[0], &st) < 0 || st.st_size <= 0)
-        return slot_fail(error, "cannot measure the memfd");
-    if ((uint64_t)st.st_size < slot->layout.size)
-        return slot_fail(error, "memfd smaller than announced");
-    if (ssb_proto_check_slot_layout(&slot->layout, (uint64_t)st.st_size, &reason) < 0)
+    if (fstat(slot->fds[0], &st) < 0 || st.st_size < 0)
+        st.st_size = 0;
+    reason = ssb_slot_check_shm(&slot->layout, seals, (uint64_t)st.st_size,
+                                (uint64_t)sysconf(_SC_PAGESIZE), &slot->map_size);
+    if (reason != NULL)
         return slot_fail(error, reason);
-    slot->map_size = layout_span(&slot->layout, (uint64_t)st.st_size);
     slot->map = mmap(NULL, slot->map_size, PROT_READ, MAP_SHARED, slot->fds[0], 0);
     if (slot->map == MAP_FAILED) {
         slot->map = NULL;
@@ -89,19 +69,14 @@ measure_fd(int fd)
 static gboolean
 measure_dmabuf(SsbSlot *slot, GError **error)
 {
-    const char *reason = NULL;
-    uint64_t size = measure_fd(slot->fds[0]);
+    uint64_t sizes[SSB_PROTO_MAX_FDS];
+    const char *reason;
 
-    if (slot->n_fds != slot->layout.n_planes)
-        return slot_fail(error, "one fd per plane expected");
-    if (size == 0 || size < slot->layout.size)
-        return slot_fail(error, "DMA-BUF smaller than announced");
-    if (ssb_proto_check_slot_layout(&slot->layout, size, &reason) < 0)
+    for (guint i = 0; i < slot->n_fds; i++)
+        sizes[i] = measure_fd(slot->fds[i]);
+    reason = ssb_slot_check_dmabuf(&slot->layout, sizes, slot->n_fds);
+    if (reason != NULL)
         return slot_fail(error, reason);
-    for (guint i = 1; i < slot->layout.n_planes; i++) {
-        if (slot->layout.planes[i].offset >= measure_fd(slot->fds[i]))
-            return slot_fail(error, "plane offset outside its DMA-BUF");
-    }
     return TRUE;
 }
 

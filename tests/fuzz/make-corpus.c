@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,6 +204,72 @@ static void slot_corpus(void)
                slot_input(buf, &slot.u.slot_announce, UINT64_MAX, &frame.u.frame), NULL, 0);
 }
 
+/* The fuzz-client-slot input format; fourcc selector 0 = XR24, page 4096. */
+static size_t client_slot_input(uint8_t *p, const struct ssb_msg_slot_announce *s, uint32_t seals,
+                                uint32_t n_fds, const uint64_t *fd_sizes)
+{
+    size_t off = 0;
+
+    off = put32(p, off, s->kind);
+    off = put32(p, off, s->width);
+    off = put32(p, off, s->height);
+    off = put32(p, off, 0);
+    off = put32(p, off, s->n_planes);
+    off = put64(p, off, s->modifier == SSB_MODIFIER_LINEAR ? 1 : s->modifier & ~1ull);
+    off = put64(p, off, s->size);
+    for (uint32_t i = 0; i < SSB_PROTO_MAX_PLANES; i++) {
+        off = put32(p, off, s->planes[i].offset);
+        off = put32(p, off, s->planes[i].stride);
+    }
+    off = put32(p, off, seals);
+    off = put32(p, off, 0);
+    off = put32(p, off, n_fds);
+    for (uint32_t i = 0; i < SSB_PROTO_MAX_FDS; i++)
+        off = put64(p, off, fd_sizes[i]);
+    return off;
+}
+
+static void client_slot_corpus(void)
+{
+    static uint8_t buf[256];
+    const uint32_t sealed = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+    struct ssb_msg slot;
+    struct ssb_msg_slot_announce *s = &slot.u.slot_announce;
+    char name[32];
+
+    for (uint32_t v = 0; v < SAMPLE_VARIANT_COUNT; v++) {
+        uint64_t sizes[SSB_PROTO_MAX_FDS];
+
+        sample_msg(SSB_MSG_SLOT_ANNOUNCE, v, &slot);
+        for (uint32_t i = 0; i < SSB_PROTO_MAX_FDS; i++)
+            sizes[i] = s->size;
+        snprintf(name, sizeof(name), "v%u", v);
+        write_file("fuzz-client-slot", name, buf,
+                   client_slot_input(buf, s, sealed, s->n_planes, sizes), NULL, 0);
+        snprintf(name, sizeof(name), "v%u-unsealed", v);
+        write_file("fuzz-client-slot", name, buf,
+                   client_slot_input(buf, s, F_SEAL_GROW, s->n_planes, sizes), NULL, 0);
+        sizes[0] = s->size - 1;
+        snprintf(name, sizeof(name), "v%u-shrunk", v);
+        write_file("fuzz-client-slot", name, buf,
+                   client_slot_input(buf, s, sealed, s->n_planes, sizes), NULL, 0);
+    }
+    /* A linear DMA-BUF with two planes, the second past its own fd. */
+    *s = (struct ssb_msg_slot_announce){
+        .kind = SSB_SLOT_DMABUF, .width = 64, .height = 64, .n_planes = 2,
+        .modifier = SSB_MODIFIER_LINEAR, .size = 64 * 64 * 4,
+        .planes = { { 0, 256 }, { 8192, 256 } } };
+    write_file("fuzz-client-slot", "dmabuf-plane-outside", buf,
+               client_slot_input(buf, s, 0, 2, (const uint64_t[]){ 16384, 8192, 0, 0 }), NULL, 0);
+    /* The largest picture the protocol allows, in an fd of 2^64 - 1 bytes. */
+    *s = (struct ssb_msg_slot_announce){
+        .kind = SSB_SLOT_SHM, .width = 16384, .height = 16384, .n_planes = 1,
+        .planes = { { UINT32_MAX, UINT32_MAX } } };
+    write_file("fuzz-client-slot", "largest", buf,
+               client_slot_input(buf, s, sealed, 1,
+                                 (const uint64_t[]){ UINT64_MAX, 0, 0, 0 }), NULL, 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -213,5 +280,6 @@ int main(int argc, char **argv)
     parse_corpus();
     reader_corpus();
     slot_corpus();
+    client_slot_corpus();
     return failed;
 }
