@@ -5,6 +5,9 @@
 # Usage: test-qemu.sh MODE BUILDDIR SANITIZE GUESTDIR DUMP STAMP-FIND SPICE-HEADS
 # MODE:
 #   bad-option  -spice sideband=bogus fails with a clear message
+#   unit        QEMU's own unit test of the series (patch 6,
+#               tests/unit/test-spice-sideband: the GL scanout path with a
+#               memfd standing in for a DMA-BUF)
 #   local       spice-sideband-dump over a unix socket: both heads through
 #               shared memory, each with its own stamp
 #   remote      the same over TCP with --force-remote --codec h264
@@ -30,6 +33,15 @@ else
 fi
 LD_LIBRARY_PATH=$builddir/server:$builddir/protocol${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export LD_LIBRARY_PATH
+
+if [ "$mode" = unit ]; then
+    unit=$(dirname "$qemu")/tests/unit/test-spice-sideband
+    if [ ! -x "$unit" ]; then
+        echo "SKIP: no $unit next to $qemu (not built by tools/qemu/build.sh)"
+        exit 77
+    fi
+    exec "$unit" --tap -k
+fi
 
 if [ "$mode" = bad-option ]; then
     if "$qemu" -display none -machine none -spice sideband=bogus > bad.log 2>&1; then

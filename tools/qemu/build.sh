@@ -13,7 +13,9 @@
 # system's pkg-config path (an installed library).  The binary gets a
 # RUNPATH to the library's directory; LD_LIBRARY_PATH overrides it.
 #
-# Prints the path of qemu-system-x86_64 as its last line.
+# Also builds QEMU's unit test of the series, tests/unit/test-spice-sideband
+# in the same build directory.  Prints the path of qemu-system-x86_64 as its
+# last line.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/scripts/deps.sh"
@@ -91,7 +93,7 @@ if [ ! -f build.ninja ]; then
         --enable-gio --disable-docs --disable-tools --disable-install-blobs \
         --meson=/usr/bin/meson --extra-ldflags="-Wl,--enable-new-dtags$rpath" >&2
 fi
-log "building (ninja -j2 qemu-system-x86_64)"
-nice ninja -j2 qemu-system-x86_64 >&2
+log "building (ninja -j2 qemu-system-x86_64 tests/unit/test-spice-sideband)"
+nice ninja -j2 qemu-system-x86_64 tests/unit/test-spice-sideband >&2
 touch "$dir/done"
 echo "$bin"
