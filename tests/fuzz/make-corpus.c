@@ -147,23 +147,31 @@ static size_t put64(uint8_t *p, size_t off, uint64_t v)
     return put32(p, off, (uint32_t)(v >> 32));
 }
 
-/* The fuzz-slot-layout input format; fourcc selector 0 = XR24. */
-static size_t slot_input(uint8_t *p, const struct ssb_msg_slot_announce *s, uint64_t fd_size,
-                         const struct ssb_msg_frame *f)
+/* A slot layout as fuzz_read_layout() (fuzz.h) reads it; fourcc selector
+ * 0 = XR24. */
+static size_t put_layout(uint8_t *p, size_t off, const struct ssb_msg_slot_announce *s,
+                         uint64_t size)
 {
-    size_t off = 0;
-
     off = put32(p, off, s->kind);
     off = put32(p, off, s->width);
     off = put32(p, off, s->height);
     off = put32(p, off, 0);
     off = put32(p, off, s->n_planes);
     off = put64(p, off, s->modifier == SSB_MODIFIER_LINEAR ? 1 : s->modifier & ~1ull);
-    off = put64(p, off, fd_size);
+    off = put64(p, off, size);
     for (uint32_t i = 0; i < SSB_PROTO_MAX_PLANES; i++) {
         off = put32(p, off, s->planes[i].offset);
         off = put32(p, off, s->planes[i].stride);
     }
+    return off;
+}
+
+/* The fuzz-slot-layout input format: a layout, then the rects. */
+static size_t slot_input(uint8_t *p, const struct ssb_msg_slot_announce *s, uint64_t fd_size,
+                         const struct ssb_msg_frame *f)
+{
+    size_t off = put_layout(p, 0, s, fd_size);
+
     off = put32(p, off, 1920);
     off = put32(p, off, 1080);
     off = put32(p, off, f->n_rects);
@@ -204,23 +212,12 @@ static void slot_corpus(void)
                slot_input(buf, &slot.u.slot_announce, UINT64_MAX, &frame.u.frame), NULL, 0);
 }
 
-/* The fuzz-client-slot input format; fourcc selector 0 = XR24, page 4096. */
+/* The fuzz-client-slot input format: a layout, then seals, page 4096, the fds. */
 static size_t client_slot_input(uint8_t *p, const struct ssb_msg_slot_announce *s, uint32_t seals,
                                 uint32_t n_fds, const uint64_t *fd_sizes)
 {
-    size_t off = 0;
+    size_t off = put_layout(p, 0, s, s->size);
 
-    off = put32(p, off, s->kind);
-    off = put32(p, off, s->width);
-    off = put32(p, off, s->height);
-    off = put32(p, off, 0);
-    off = put32(p, off, s->n_planes);
-    off = put64(p, off, s->modifier == SSB_MODIFIER_LINEAR ? 1 : s->modifier & ~1ull);
-    off = put64(p, off, s->size);
-    for (uint32_t i = 0; i < SSB_PROTO_MAX_PLANES; i++) {
-        off = put32(p, off, s->planes[i].offset);
-        off = put32(p, off, s->planes[i].stride);
-    }
     off = put32(p, off, seals);
     off = put32(p, off, 0);
     off = put32(p, off, n_fds);
