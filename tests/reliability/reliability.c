@@ -5,6 +5,7 @@
  */
 #include "reliability.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,14 @@ ssb_reliability_rss_kib(const char *pid)
     if (!g_file_get_contents(path, &text, NULL, NULL) || !(p = strstr(text, "VmRSS:")))
         return -1;
     return strtol(p + strlen("VmRSS:"), NULL, 10);
+}
+
+long
+ssb_reliability_heap_kib(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+
+    return (long)((mi.uordblks + mi.hblkhd) / 1024);
 }
 
 void

@@ -12,6 +12,9 @@
 int ssb_reliability_fd_count(const char *pid);
 /* Resident set of process @pid in KiB, -1 if it is gone. */
 long ssb_reliability_rss_kib(const char *pid);
+/* This process's malloc'ed bytes in use, in KiB (mallinfo2: all arenas
+ * and mmapped chunks). */
+long ssb_reliability_heap_kib(void);
 /* Waits (up to 20 s, iterating the default main context) until @pid holds
  * at most @max fds, then asserts that it does. */
 void ssb_test_wait_fds(const char *pid, int max);

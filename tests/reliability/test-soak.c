@@ -8,7 +8,8 @@
  *
  * SSB_SOAK_SECONDS: duration (default 120; the 30-minute mode is 1800),
  * SSB_SOAK_CSV: a file for the samples (t_s, session, path, vmm_rss_kib,
- * vmm_fds, client_rss_kib, client_fds, frames, submits).
+ * vmm_fds, client_rss_kib, client_fds, frames, submits, vmm_heap_kib,
+ * client_heap_kib; heap = malloc'ed bytes in use).
  *
  * Copyright (C) 2026 The spice-sideband authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -30,10 +31,14 @@
  * allocator noise, never a per-frame or per-session leak (at 100 submits
  * a second, 1 KiB a frame is 12 MiB in two minutes). */
 #define RSS_SLACK_KIB (8 * 1024)
+/* The same for the bytes malloc has handed out and not had back: frames
+ * queued and GStreamer's pools vary; a leak only grows. */
+#define HEAP_SLACK_KIB (4 * 1024)
 
 typedef struct {
     double t_s;
     long vmm_rss, client_rss;
+    long vmm_heap, client_heap;
     int vmm_fds, client_fds;
 } Sample;
 
@@ -106,19 +111,33 @@ sample(Sample *s, TestVmm *vmm, gint64 t0)
     s->vmm_fds = ssb_reliability_fd_count(pid);
     s->client_rss = ssb_reliability_rss_kib("self");
     s->client_fds = ssb_reliability_fd_count("self");
+    s->vmm_heap = (long)test_vmm_stat(vmm, "heap_kib");
+    s->client_heap = ssb_reliability_heap_kib();
 }
 
+enum measure { VMM_RSS, CLIENT_RSS, VMM_HEAP, CLIENT_HEAP };
+
 static long
-max_rss(const GArray *samples, guint from, guint to, gboolean vmm)
+measure(const Sample *s, enum measure m)
 {
-    long m = 0;
-
-    for (guint i = from; i < to; i++) {
-        const Sample *s = &g_array_index(samples, Sample, i);
-
-        m = MAX(m, vmm ? s->vmm_rss : s->client_rss);
+    switch (m) {
+    case VMM_RSS: return s->vmm_rss;
+    case CLIENT_RSS: return s->client_rss;
+    case VMM_HEAP: return s->vmm_heap;
+    case CLIENT_HEAP: return s->client_heap;
     }
-    return m;
+    g_assert_not_reached();
+}
+
+/* The peak of @m over samples [@from, @to). */
+static long
+peak(const GArray *samples, guint from, guint to, enum measure m)
+{
+    long p = 0;
+
+    for (guint i = from; i < to; i++)
+        p = MAX(p, measure(&g_array_index(samples, Sample, i), m));
+    return p;
 }
 
 static void
@@ -146,7 +165,7 @@ test_soak(void)
         csv = fopen(csv_path, "w");
         g_assert_nonnull(csv);
         fprintf(csv, "t_s,session,path,vmm_rss_kib,vmm_fds,client_rss_kib,client_fds,frames,"
-                     "submits\n");
+                     "submits,vmm_heap_kib,client_heap_kib\n");
     }
     vmm = test_vmm_start(FALSE, more);
     t0 = g_get_monotonic_time();
@@ -161,9 +180,9 @@ test_soak(void)
         sample(&s, vmm, t0);
         g_array_append_val(samples, s);
         if (csv) {
-            fprintf(csv, "%.1f,%u,%s,%ld,%d,%ld,%d,%u,%" G_GUINT64_FORMAT "\n", s.t_s, n,
-                    remote ? "remote" : "local", s.vmm_rss, s.vmm_fds, s.client_rss,
-                    s.client_fds, got, submits);
+            fprintf(csv, "%.1f,%u,%s,%ld,%d,%ld,%d,%u,%" G_GUINT64_FORMAT ",%ld,%ld\n", s.t_s,
+                    n, remote ? "remote" : "local", s.vmm_rss, s.vmm_fds, s.client_rss,
+                    s.client_fds, got, submits, s.vmm_heap, s.client_heap);
             fflush(csv);
         }
         n++;
@@ -184,6 +203,8 @@ test_soak(void)
     ssb_reliability_figure("soak", "submits", submits);
     ssb_reliability_figure("soak", "vmm_rss_first_kib", (guint64)first->vmm_rss);
     ssb_reliability_figure("soak", "vmm_rss_last_kib", (guint64)last->vmm_rss);
+    ssb_reliability_figure("soak", "vmm_heap_first_kib", (guint64)first->vmm_heap);
+    ssb_reliability_figure("soak", "vmm_heap_last_kib", (guint64)last->vmm_heap);
     /* Flat: fds the same after every session past the first of each
      * path (one-time allocations). */
     for (guint i = 2; i < samples->len; i++) {
@@ -193,19 +214,25 @@ test_soak(void)
         g_assert_cmpint(s->vmm_fds, <=, ref->vmm_fds);
         g_assert_cmpint(s->client_fds, <=, ref->client_fds);
     }
-    /* RSS: the last third's peak within slack of the middle third's (the
-     * first third holds one-time allocations: the first remote session
-     * builds encoders, decoders and GStreamer's caches).  The test runs
-     * with MALLOC_ARENA_MAX=1 (meson.build): glibc's per-thread arenas,
-     * one more for each new GStreamer streaming thread, otherwise keep
-     * freed memory and make RSS creep without any leak (docs/reliability.md).
-     * SSB_SOAK_NO_RSS_CHECK=1 turns this off for runs with other
-     * allocator settings. */
-    if (samples->len >= 6 && !g_getenv("SSB_SOAK_NO_RSS_CHECK")) {
-        g_assert_cmpint(max_rss(samples, samples->len - third, samples->len, TRUE), <,
-                        max_rss(samples, third, 2 * third, TRUE) + RSS_SLACK_KIB);
-        g_assert_cmpint(max_rss(samples, samples->len - third, samples->len, FALSE), <,
-                        max_rss(samples, third, 2 * third, FALSE) + RSS_SLACK_KIB);
+    /* Heap and RSS: the last third's peak within slack of the middle
+     * third's (the first third holds one-time allocations: the first
+     * remote session builds encoders, decoders and GStreamer's caches).
+     * The heap in use is what a leak grows, whatever the allocator does.
+     * RSS also counts what malloc keeps cached: the test runs with
+     * MALLOC_ARENA_MAX=1 (meson.build) because glibc's per-thread arenas,
+     * one more for each new GStreamer streaming thread, keep freed memory
+     * and make RSS creep without any leak (docs/reliability.md).
+     * SSB_SOAK_NO_RSS_CHECK=1 leaves RSS out for runs with other
+     * allocator settings; the heap is always checked. */
+    if (samples->len >= 6) {
+        for (enum measure m = VMM_RSS; m <= CLIENT_HEAP; m++) {
+            long slack = m == VMM_HEAP || m == CLIENT_HEAP ? HEAP_SLACK_KIB : RSS_SLACK_KIB;
+
+            if ((m == VMM_RSS || m == CLIENT_RSS) && g_getenv("SSB_SOAK_NO_RSS_CHECK"))
+                continue;
+            g_assert_cmpint(peak(samples, samples->len - third, samples->len, m), <,
+                            peak(samples, third, 2 * third, m) + slack);
+        }
     }
     if (csv)
         fclose(csv);

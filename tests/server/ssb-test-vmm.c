@@ -42,6 +42,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,6 +344,9 @@ static void
 print_stats(struct vmm *vmm)
 {
     struct ssb_server_stats st;
+    /* malloc'ed bytes in use (all arenas, mmapped chunks too): what a
+     * leak grows, where RSS also moves with the allocator's caching */
+    struct mallinfo2 mi = mallinfo2();
 
     ssb_server_get_stats(vmm->ssb, &st);
     reply("{\"clients\":%u,\"local_clients\":%u,\"frames_submitted\":%" G_GUINT64_FORMAT
@@ -353,12 +357,13 @@ print_stats(struct vmm *vmm)
           ",\"vmm_done\":%" G_GUINT64_FORMAT ",\"vmm_in_flight\":%u,\"vmm_busy\":%" G_GUINT64_FORMAT
           ",\"video_frames_encoded\":%" G_GUINT64_FORMAT ",\"video_keyframes\":%" G_GUINT64_FORMAT
           ",\"video_bytes\":%" G_GUINT64_FORMAT ",\"video_bitrate_kbps\":%u,\"video_max_fps\":%u"
-          "}",
+          ",\"heap_kib\":%zu}",
           st.clients, st.local_clients, st.frames_submitted, st.frames_sent, st.frames_skipped,
           st.bytes_sent, st.bytes_copied, st.protocol_errors, st.local_rejected,
           st.port_family == AF_UNIX ? "unix" : st.port_family ? "tcp" : "unknown",
           vmm->submit_calls, vmm->done_calls, vmm->in_flight, vmm->busy, st.video_frames_encoded,
-          st.video_keyframes, st.video_bytes, st.video_bitrate_kbps, st.video_max_fps);
+          st.video_keyframes, st.video_bytes, st.video_bitrate_kbps, st.video_max_fps,
+          (mi.uordblks + mi.hblkhd) / 1024);
 }
 
 static void
