@@ -16,6 +16,7 @@ set ylabel 'MiB'
 set y2label 'open fds'
 set ytics nomirror
 set y2tics
+set autoscale xfix
 set yrange [0:*]
 set y2range [0:*]
 set grid
