@@ -9,6 +9,9 @@
  *
  * SSB_HOSTILE_CASES (default 600) cases of each transport, from the seed
  * SSB_HOSTILE_SEED (default fixed; printed, so that a failure replays).
+ * Then floods, which are not errors and must not be treated as such:
+ * valid messages on each transport (SSB_FLOOD_MESSAGES, default 1000000)
+ * and connections that never authenticate.
  *
  * Copyright (C) 2026 The spice-sideband authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -841,6 +844,358 @@ test_cycles(void)
     ssb_test_vmm_stop(&vmm, true);
 }
 
+/* ---- floods ---- */
+
+/* SSB_FLOOD_MESSAGES (default 1000000) valid messages per flooded transport. */
+static unsigned
+n_flood(void)
+{
+    const char *env = g_getenv("SSB_FLOOD_MESSAGES");
+
+    return env ? (unsigned)atoi(env) : 1000000;
+}
+
+struct vmm_mem {
+    long rss_kib;
+    gint64 heap_kib;
+    int fds;
+};
+
+static void
+vmm_mem(struct ssb_test_vmm *vmm, struct vmm_mem *m)
+{
+    const char *pid = g_subprocess_get_identifier(vmm->proc);
+
+    m->rss_kib = ssb_reliability_rss_kib(pid);
+    m->heap_kib = ssb_test_vmm_cmd_stat(vmm, "heap_kib");
+    m->fds = ssb_reliability_fd_count(pid);
+}
+
+/* A flood of valid messages costs the VMM nothing that stays: its heap
+ * and RSS end near where they began, its fds where they were. */
+static void
+check_flood_mem(struct ssb_test_vmm *vmm, const char *what, const struct vmm_mem *before)
+{
+    struct vmm_mem after;
+
+    ssb_test_wait_fds(g_subprocess_get_identifier(vmm->proc), before->fds);
+    vmm_mem(vmm, &after);
+    g_test_message("%s: VMM RSS %ld -> %ld KiB, heap %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT
+                   " KiB", what, before->rss_kib, after.rss_kib, before->heap_kib,
+                   after.heap_kib);
+    ssb_reliability_figure(what, "rss_before_kib", (guint64)before->rss_kib);
+    ssb_reliability_figure(what, "rss_after_kib", (guint64)after.rss_kib);
+    ssb_reliability_figure(what, "heap_before_kib", (guint64)before->heap_kib);
+    ssb_reliability_figure(what, "heap_after_kib", (guint64)after.heap_kib);
+    g_assert_cmpint(after.heap_kib - before->heap_kib, <, 1024);
+    g_assert_cmpint(after.rss_kib - before->rss_kib, <, 8 * 1024);
+}
+
+/* The next ERROR on the port, counting the video frames (last chunks)
+ * that came before it. */
+static struct ssb_msg *
+port_until_error(struct client *c, unsigned *frames, unsigned *keyframes)
+{
+    for (;;) {
+        struct ssb_msg *msg;
+
+        ssb_test_wait_until(ssb_test_client_has_msg, &c->base, 60);
+        msg = g_queue_pop_head(&c->base.port_msgs);
+        if (msg->type == SSB_MSG_ERROR)
+            return msg;
+        if (msg->type == SSB_MSG_VIDEO_FRAME &&
+            (msg->u.video_frame.flags & SSB_VIDEO_LAST_CHUNK)) {
+            (*frames)++;
+            *keyframes += !!(msg->u.video_frame.flags & SSB_VIDEO_KEYFRAME);
+        }
+        g_free(msg);
+    }
+}
+
+static void
+flood_msg(struct ssb_msg *msg, const uint64_t *max_seq)
+{
+    memset(msg, 0, sizeof(*msg));
+    switch (rnd(3)) {
+    case 0:
+        msg->type = SSB_MSG_KEEPALIVE;
+        msg->u.keepalive.t_us = (uint64_t)g_get_monotonic_time();
+        msg->u.keepalive.echo_t_us = rnd(1000000);
+        break;
+    case 1:
+        /* Scanout 2 does not exist: a request that crossed a destroy. */
+        msg->type = SSB_MSG_KEYFRAME_REQUEST;
+        msg->u.keyframe_request.scanout_id = rnd(3);
+        msg->u.keyframe_request.reason = 1 + rnd(2);
+        break;
+    default: {
+        struct ssb_msg_feedback *fb = &msg->u.feedback;
+        uint32_t id = rnd(3);
+
+        msg->type = SSB_MSG_FEEDBACK;
+        fb->scanout_id = id;
+        fb->flags = rnd(4) ? SSB_FEEDBACK_DISPLAYED : SSB_FEEDBACK_DROPPED;
+        fb->seq = max_seq[MIN(id, 1)] ? 1 + rnd((uint32_t)max_seq[MIN(id, 1)]) : 0;
+        fb->t_submit_us = (uint64_t)g_get_monotonic_time() - rnd(200000);
+        fb->t_encoded_us = fb->t_submit_us + rnd(20000);
+        fb->receive_to_decoded_us = rnd(50000);
+        fb->decoded_to_displayed_us = rnd(20000);
+        fb->held_us = rnd(20000);
+        fb->frames_in_flight = rnd(4);
+        break;
+    }
+    }
+}
+
+/* A remote client floods the port with @n valid KEEPALIVE, KEYFRAME_REQUEST
+ * and FEEDBACK messages, packed into 64 KiB writes, while the VMM submits
+ * frames: none of it is an error, and video keeps flowing.  A malformed
+ * message at the end proves every message before it was read and
+ * accepted: its ERROR is the first one. */
+static void
+flood_port(struct ssb_test_vmm *vmm, unsigned n)
+{
+    struct client c;
+    struct ssb_msg hello_msg = { .type = SSB_MSG_CLIENT_HELLO };
+    unsigned sent = 0, frames = 0, keyframes = 0;
+    uint64_t max_seq[2] = { 0, 0 };
+    gint64 encoded_before = ssb_test_vmm_cmd_stat(vmm, "video_frames_encoded");
+    gint64 t0;
+    g_autofree struct ssb_msg *err = NULL;
+    static const uint8_t poison[SSB_PROTO_HEADER_SIZE] = { 0xf0, 0x7f }; /* unknown type */
+
+    client_connect(&c, vmm, false);
+    hello_msg.u.client_hello.version_major = SSB_PROTO_VERSION_MAJOR;
+    hello_msg.u.client_hello.caps = SSB_CAP_VIDEO | SSB_CAP_FEEDBACK | SSB_CAP_KEYFRAME_REQUEST;
+    hello_msg.u.client_hello.codecs = SSB_CODEC_BIT(SSB_CODEC_H264);
+    hello_msg.u.client_hello.max_width = 4096;
+    hello_msg.u.client_hello.max_height = 4096;
+    ssb_test_port_send(&c.base, &hello_msg);
+    g_free(ssb_test_port_next(&c.base, SSB_MSG_SCANOUT_CREATE));
+    g_free(ssb_test_port_next(&c.base, SSB_MSG_SCANOUT_CREATE));
+
+    t0 = g_get_monotonic_time();
+    while (sent < n) {
+        g_autoptr(GByteArray) buf = g_byte_array_sized_new(SSB_PROTO_MAX_MSG_SIZE);
+
+        for (; buf->len + 64 <= SSB_PROTO_MAX_MSG_SIZE && sent < n; sent++) {
+            uint8_t one[64];
+            struct ssb_msg msg;
+            ssize_t len;
+
+            if (sent % 20000 == 0) { /* the VMM draws meanwhile */
+                for (uint32_t id = 0; id < 2; id++) {
+                    g_autofree char *cmd = g_strdup_printf("submit %u", id);
+                    g_autofree char *reply = ssb_test_vmm_cmd(vmm, cmd);
+
+                    g_assert_true(g_str_has_prefix(reply, "submitted "));
+                    max_seq[id] = g_ascii_strtoull(strrchr(reply, ' ') + 1, NULL, 10);
+                }
+            }
+            flood_msg(&msg, max_seq);
+            len = ssb_proto_encode(&msg, one, sizeof(one));
+            g_assert_cmpint(len, >, 0);
+            g_byte_array_append(buf, one, (guint)len);
+        }
+        send_port_raw(&c, buf->data, buf->len);
+        /* Let the writes go out, and take what the server sends. */
+        while (g_main_context_iteration(NULL, FALSE))
+            ;
+    }
+    /* Video still flows: the picture of a submit after the flood. */
+    g_free(ssb_test_vmm_cmd(vmm, "submit 0"));
+    while (!frames) {
+        g_autofree struct ssb_msg *msg = NULL;
+
+        ssb_test_wait_until(ssb_test_client_has_msg, &c.base, 60);
+        msg = g_queue_pop_head(&c.base.port_msgs);
+        if (msg->type == SSB_MSG_ERROR)
+            g_error("cut off by a flood of valid messages: %s %s",
+                    ssb_proto_error_name(msg->u.error.code), msg->u.error.reason);
+        if (msg->type == SSB_MSG_VIDEO_FRAME && (msg->u.video_frame.flags & SSB_VIDEO_LAST_CHUNK)) {
+            frames++;
+            keyframes += !!(msg->u.video_frame.flags & SSB_VIDEO_KEYFRAME);
+        }
+    }
+    send_port_raw(&c, poison, sizeof(poison));
+    err = port_until_error(&c, &frames, &keyframes);
+    g_test_message("port flood: %u messages in %.1f s, %u video frames (%u keyframes) meanwhile",
+                   n, (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC, frames, keyframes);
+    g_assert_cmpuint(err->u.error.code, ==, SSB_ERROR_PROTOCOL);
+    g_assert_cmpstr(err->u.error.reason, ==, "unknown message type");
+    ssb_test_wait_until(port_closed, &c.base, 20);
+    client_disconnect(&c);
+    g_assert_cmpint(ssb_test_vmm_cmd_stat(vmm, "video_frames_encoded"), >, encoded_before);
+    ssb_reliability_figure("flood-port", "messages", n);
+    ssb_reliability_figure("flood-port", "video_frames", frames);
+}
+
+static void
+test_flood_port(void)
+{
+    struct ssb_test_vmm vmm;
+    struct vmm_mem before;
+    long band_top;
+
+    start_vmm(&vmm);
+    good_client(&vmm);
+    /* Two short floods first: the encoder's one-time start-up costs are
+     * not the flood's, and the VMM's RSS moves within a band of a few MiB
+     * from one video session to the next (freed pages that the allocator
+     * keeps); the reference is the top of that band. */
+    flood_port(&vmm, 1000);
+    good_client(&vmm);
+    vmm_mem(&vmm, &before);
+    band_top = before.rss_kib;
+    flood_port(&vmm, 1000);
+    good_client(&vmm);
+    vmm_mem(&vmm, &before);
+    before.rss_kib = MAX(before.rss_kib, band_top);
+    flood_port(&vmm, n_flood());
+    good_client(&vmm);
+    check_flood_mem(&vmm, "flood-port", &before);
+    ssb_test_vmm_stop(&vmm, true);
+}
+
+static void
+release(struct client *c, const struct ssb_msg_frame *f)
+{
+    struct ssb_msg rel = { .type = SSB_MSG_SLOT_RELEASE };
+
+    rel.u.slot_release = (struct ssb_msg_slot_release){ f->scanout_id, f->slot_id, f->seq };
+    local_send(c, &rel);
+}
+
+/* A local client floods its socket with KEEPALIVEs and stale SLOT_RELEASEs
+ * (in range, for frames already sent: ignored, spec 4.6), receiving and
+ * releasing every frame it is owed meanwhile; then a release of a frame
+ * never sent, the first error. */
+static void
+test_flood_local(void)
+{
+    struct ssb_test_vmm vmm;
+    struct client c;
+    struct ssb_msg msg;
+    unsigned n = n_flood(), frames = 0;
+    uint64_t last_seq = 0;
+    struct vmm_mem before;
+    gint64 t0;
+
+    start_vmm(&vmm);
+    good_client(&vmm);
+    vmm_mem(&vmm, &before);
+    client_connect(&c, &vmm, true);
+    local_welcome(&c);
+    t0 = g_get_monotonic_time();
+    for (unsigned i = 0; i < n; i++) {
+        if (i % 20000 == 0) {
+            g_autofree char *reply = ssb_test_vmm_cmd(&vmm, "submit 0");
+            uint64_t seq = g_ascii_strtoull(strrchr(reply, ' ') + 1, NULL, 10);
+
+            do {
+                int type = local_recv(&c, &msg, 20);
+
+                if (type == 0 || type == SSB_MSG_ERROR)
+                    g_error("local path closed after %u flood messages: %s", i,
+                            type ? msg.u.error.reason : "EOF");
+            } while (msg.type != SSB_MSG_FRAME || msg.u.frame.seq != seq);
+            release(&c, &msg.u.frame);
+            last_seq = seq;
+            frames++;
+        }
+        if (rnd(2)) {
+            msg = (struct ssb_msg){ .type = SSB_MSG_KEEPALIVE };
+            msg.u.keepalive.t_us = (uint64_t)g_get_monotonic_time();
+        } else {
+            msg = (struct ssb_msg){ .type = SSB_MSG_SLOT_RELEASE };
+            msg.u.slot_release = (struct ssb_msg_slot_release){
+                /* scanout 1 has sent nothing: any seq there is never sent */
+                rnd(2) ? 0 : 2 + rnd(62), rnd(SSB_PROTO_MAX_SLOTS), rnd((uint32_t)last_seq + 1)
+            };
+        }
+        local_send(&c, &msg);
+    }
+    msg = (struct ssb_msg){ .type = SSB_MSG_SLOT_RELEASE };
+    msg.u.slot_release = (struct ssb_msg_slot_release){ 0, 0, last_seq + 1000000 };
+    local_send(&c, &msg);
+    while (local_recv(&c, &msg, 60) == SSB_MSG_SLOT_ANNOUNCE || msg.type == SSB_MSG_FRAME)
+        ;
+    g_test_message("local flood: %u messages in %.1f s, %u frames received and released",
+                   n, (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC, frames);
+    g_assert_cmpint(msg.type, ==, SSB_MSG_ERROR);
+    g_assert_cmpuint(msg.u.error.code, ==, SSB_ERROR_PROTOCOL);
+    g_assert_nonnull(strstr(msg.u.error.reason, "no such frame was sent"));
+    g_assert_cmpint(local_recv(&c, &msg, 20), ==, 0);
+    client_disconnect(&c);
+    ssb_reliability_figure("flood-local", "messages", n);
+    ssb_reliability_figure("flood-local", "frames", frames);
+
+    good_client(&vmm);
+    check_flood_mem(&vmm, "flood-local", &before);
+    ssb_test_vmm_stop(&vmm, true);
+}
+
+#define MAX_UNBOUND 16 /* spec 4.4, RECOMMENDED */
+#define FLOOD_CONNS (MAX_UNBOUND + 8)
+
+/* Connections to the local socket that never say LOCAL_HELLO: past the
+ * cap each is refused at once with LIMIT; the ones under it are closed
+ * after the 10 s HELLO wait, silently; then a client gets its frame. */
+static void
+test_flood_connections(void)
+{
+    struct ssb_test_vmm vmm;
+    struct client c;
+    struct client *conns = g_new0(struct client, FLOOD_CONNS);
+    struct ssb_msg msg;
+    gint64 t0;
+    int fds_before;
+    unsigned closed = 0;
+
+    start_vmm(&vmm);
+    good_client(&vmm);
+    fds_before = ssb_reliability_fd_count(g_subprocess_get_identifier(vmm.proc));
+    client_connect(&c, &vmm, true);
+    t0 = g_get_monotonic_time();
+    for (int i = 0; i < FLOOD_CONNS; i++) {
+        conns[i].offer = c.offer;
+        local_connect(&conns[i]);
+    }
+    for (int i = MAX_UNBOUND; i < FLOOD_CONNS; i++) {
+        g_assert_cmpint(local_recv(&conns[i], &msg, 20), ==, SSB_MSG_ERROR);
+        g_assert_cmpuint(msg.u.error.code, ==, SSB_ERROR_LIMIT);
+        g_assert_cmpuint(strlen(msg.u.error.reason), >, 0);
+        g_assert_cmpint(local_recv(&conns[i], &msg, 20), ==, 0);
+    }
+    /* Those under the cap are still waiting: nothing to read, no EOF. */
+    for (int i = 0; i < MAX_UNBOUND; i++) {
+        char byte;
+
+        g_assert_cmpint(recv(conns[i].local, &byte, 1, MSG_DONTWAIT), ==, -1);
+        g_assert_cmpint(errno, ==, EAGAIN);
+    }
+    for (int i = 0; i < MAX_UNBOUND; i++) {
+        g_assert_cmpint(local_recv(&conns[i], &msg, 30), ==, 0);
+        closed++;
+    }
+    g_test_message("%d connections without LOCAL_HELLO: %d refused (LIMIT), %u closed after "
+                   "%.1f s", FLOOD_CONNS, FLOOD_CONNS - MAX_UNBOUND, closed,
+                   (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+    g_assert_cmpint(g_get_monotonic_time() - t0, >=, 9 * G_USEC_PER_SEC);
+    g_assert_cmpint(ssb_test_vmm_cmd_stat(&vmm, "local_rejected"), ==, FLOOD_CONNS);
+    ssb_reliability_figure("flood-connections", "connections", FLOOD_CONNS);
+    ssb_reliability_figure("flood-connections", "refused", FLOOD_CONNS - MAX_UNBOUND);
+    ssb_reliability_figure("flood-connections", "timed_out", closed);
+    for (int i = 0; i < FLOOD_CONNS; i++)
+        close(conns[i].local);
+    g_free(conns);
+    client_disconnect(&c);
+
+    good_client(&vmm);
+    ssb_test_wait_fds(g_subprocess_get_identifier(vmm.proc), fds_before);
+    ssb_test_vmm_stop(&vmm, true);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -855,6 +1210,9 @@ main(int argc, char **argv)
     g_test_message("seed 0x%" G_GINT64_MODIFIER "x (SSB_HOSTILE_SEED)", (guint64)rng);
     g_test_add_func("/reliability/hostile-client/port", test_port);
     g_test_add_func("/reliability/hostile-client/local", test_local);
+    g_test_add_func("/reliability/hostile-client/flood-port", test_flood_port);
+    g_test_add_func("/reliability/hostile-client/flood-local", test_flood_local);
+    g_test_add_func("/reliability/hostile-client/flood-connections", test_flood_connections);
     g_test_add_func("/reliability/cycles", test_cycles);
     return g_test_run();
 }
