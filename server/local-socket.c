@@ -20,12 +20,8 @@
 #include "local-socket.h"
 #include "log.h"
 
-/* An unbound connection must say LOCAL_HELLO within this time. */
-#define SSB_HELLO_TIMEOUT_MS 10000u
 /* Messages handled per wakeup, so one client cannot starve the loop. */
 #define SSB_LOCAL_READ_BATCH 32
-/* Connections that have not said LOCAL_HELLO yet (spec 4.4). */
-#define SSB_MAX_UNBOUND 16u
 /* After accept() fails for lack of fds or memory, the listening socket
  * rests this long: it stays readable, so its watch would spin. */
 #define SSB_ACCEPT_BACKOFF_MS 100u

@@ -20,6 +20,10 @@
 #define SSB_TOKEN_LIFETIME_US 10000000u
 /* Messages queued on one connection before its client counts as stuck. */
 #define SSB_LOCAL_MAX_QUEUE 256u
+/* An unbound connection must say LOCAL_HELLO within this time. */
+#define SSB_HELLO_TIMEOUT_MS 10000u
+/* Connections that have not said LOCAL_HELLO yet (spec 4.4). */
+#define SSB_MAX_UNBOUND 16u
 
 struct ssb_local_socket;
 struct ssb_local_conn;
